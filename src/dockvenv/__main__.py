@@ -1,0 +1,3 @@
+from dockvenv.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""The command line: parse arguments, build settings, run one pipeline, return the exit code.
+
+Exit codes, as ruff and black: 0 nothing to do (or all done), 1 findings or pending
+changes, 2 dockvenv could not do its job (bad input, usage, I/O).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from typing import Sequence
+
+from dockvenv import __version__
+from dockvenv.errors import DockvenvError
+
+EXAMPLES = """\
+examples:
+  dockvenv check .                      findings, like a linter
+  dockvenv migrate --dry-run .          print the migration as a diff; change nothing
+  dockvenv migrate --interactive .      review every change hunk by hunk
+  dockvenv migrate --check .            exit 1 when a migration is pending (CI)
+  dockvenv bulk --repos repos.txt       one branch and pull request per repository
+  dockvenv rule DV101                   what a rule finds and why
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except DockvenvError as exc:
+        print(f"dockvenv: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dockvenv: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dockvenv",
+        description="Find the virtualenv-inside-Docker pattern and migrate Python projects "
+        "to lean multi-stage wheel builds.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"dockvenv {__version__}")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    c = sub.add_parser("check", help="report findings (exit 1 when there are any)")
+    _common(c)
+    c.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    c.set_defaults(func=_check)
+
+    m = sub.add_parser("migrate", help="plan the migration, then write it (or show it)")
+    _common(m)
+    mode = m.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", "--diff", dest="dry_run", action="store_true",
+                      help="print a unified diff (git apply accepts it); write nothing")
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 when a change is pending")
+    mode.add_argument("--interactive", "-i", action="store_true", help="review every hunk before writing")
+    m.add_argument("--yes", "-y", action="store_true", help="never ask anything (scripts, bulk runs)")
+    m.add_argument("--force", action="store_true", help="overwrite files that have uncommitted git changes")
+    m.add_argument("--dev-target", choices=("extra", "group"), help="where dev tools go (default: extra)")
+    m.add_argument("--no-syntax-directive", dest="syntax_directive", action="store_false", default=None,
+                   help="do not add '# syntax=docker/dockerfile:1' (air-gapped builders)")
+    m.add_argument("--uv-version", help="the uv release the builder stage pins")
+    m.add_argument("--include-dev", action="store_true", default=None, help="also migrate development Dockerfiles")
+    m.set_defaults(func=_migrate)
+
+    r = sub.add_parser("rule", help="print a rule's documentation")
+    r.add_argument("code", nargs="?", help="e.g. DV101; all rules are listed when omitted")
+    r.set_defaults(func=_rule)
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="project folders (default: .)")
+    p.add_argument("--select", help="only these rule codes or prefixes, comma-separated")
+    p.add_argument("--ignore", help="skip these rule codes or prefixes, comma-separated")
+
+
+def settings_for(project_text: str | None, args: argparse.Namespace) -> "Settings":  # noqa: F821
+    from dockvenv.config import apply, load
+
+    settings = load(project_text)
+    flags = {
+        "select": getattr(args, "select", None),
+        "ignore": getattr(args, "ignore", None),
+        "dev_target": getattr(args, "dev_target", None),
+        "syntax_directive": getattr(args, "syntax_directive", None),
+        "uv_version": getattr(args, "uv_version", None),
+        "include_dev": getattr(args, "include_dev", None),
+    }
+    return apply(settings, flags, "command line")
+
+
+def display(root: str, rel: str) -> str:
+    return rel if root in (".", "./", "") else os.path.join(root, rel)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from dockvenv.check import findings
+    from dockvenv.project import read_project
+    from dockvenv.render.report import render
+
+    found = []
+    for root in args.paths:
+        project = read_project(root)
+        settings = settings_for(project.text("pyproject.toml"), args)
+        found += [replace(f, path=display(root, f.path)) for f in findings(project, settings)]
+    sys.stdout.write(render(found, args.format))
+    return 1 if found else 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from dockvenv.migrate import run
+
+    return run(args)
+
+
+def _rule(args: argparse.Namespace) -> int:
+    from dockvenv.errors import UsageError
+    from dockvenv.rules import BY_CODE, RULES, doc
+
+    if not args.code:
+        for rule in RULES:
+            print(f"{rule.CODE}  {rule.NAME:<24} {doc(rule.CODE).splitlines()[0].split(': ', 1)[-1]}")
+        return 0
+    if args.code.upper() not in BY_CODE:
+        raise UsageError(f"unknown rule {args.code!r} (see 'dockvenv rule' for the list)")
+    print(doc(args.code))
+    return 0

@@ -1,0 +1,1 @@
+"""Turning findings and plans into text for people and machines."""

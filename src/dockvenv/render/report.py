@@ -1,0 +1,95 @@
+"""Findings as text, JSON, SARIF 2.1.0 or GitHub workflow annotations."""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+from dockvenv import __version__
+from dockvenv.model import Finding
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def render(findings: Sequence[Finding], fmt: str) -> str:
+    if fmt == "json":
+        return as_json(findings)
+    if fmt == "sarif":
+        return as_sarif(findings)
+    if fmt == "github":
+        return as_github(findings)
+    return as_text(findings)
+
+
+def as_text(findings: Sequence[Finding]) -> str:
+    lines = [f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}" for f in findings]
+    if findings:
+        fixable = sum(f.fixable for f in findings)
+        lines.append(f"Found {len(findings)} finding{'s' * (len(findings) != 1)}"
+                     f" ({fixable} fixable with `dockvenv migrate`).")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_json(findings: Sequence[Finding]) -> str:
+    data = {
+        "version": 1,
+        "findings": [
+            {"code": f.code, "path": f.path, "line": f.line, "column": f.col,
+             "message": f.message, "fixable": f.fixable}
+            for f in findings
+        ],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def as_github(findings: Sequence[Finding]) -> str:
+    out = []
+    for f in findings:
+        msg = f.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        loc = f"file={f.path},line={max(f.line, 1)},col={f.col}"
+        out.append(f"::warning {loc},title={f.code}::{f.code} {msg}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def as_sarif(findings: Sequence[Finding]) -> str:
+    from dockvenv.rules import BY_CODE, doc
+
+    codes = sorted({f.code for f in findings} | set(BY_CODE))
+    rules = []
+    for code in codes:
+        rule = BY_CODE.get(code)
+        text = doc(code) if rule else code
+        summary = text.splitlines()[0] if text else code
+        rules.append({
+            "id": code,
+            "name": getattr(rule, "NAME", code),
+            "shortDescription": {"text": summary},
+            "fullDescription": {"text": summary},
+            "help": {"text": text, "markdown": text},
+            "defaultConfiguration": {"level": "warning"},
+        })
+    index = {code: i for i, code in enumerate(codes)}
+    results = []
+    for f in findings:
+        location: dict[str, object] = {"artifactLocation": {"uri": f.path}}
+        if f.line > 0:
+            location["region"] = {"startLine": f.line, "startColumn": max(f.col, 1)}
+        results.append({
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": "warning",
+            "message": {"text": f.message},
+            "locations": [{"physicalLocation": location}],
+            "properties": {"fixable": f.fixable},
+        })
+    doc_ = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "dockvenv", "version": __version__,
+                                "informationUri": "https://github.com/dockvenv/dockvenv",
+                                "rules": rules}},
+            "results": results,
+        }],
+    }
+    return json.dumps(doc_, indent=2) + "\n"

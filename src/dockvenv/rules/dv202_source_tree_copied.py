@@ -1,0 +1,44 @@
+"""DV202 source-tree-copied: the whole build context is copied into the runtime image.
+
+## Why is this bad?
+``COPY . .`` ships tests, docs, ``.git`` leftovers, local ``.env`` files and caches
+into the image, and any change to any file invalidates the layer and everything after
+it. The runtime image only needs the installed package.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+COPY . /app
+```
+
+## Use instead
+Copy the source into the builder stage only; the runtime stage installs the wheel and
+copies, by name, the few files the command needs at run time.
+
+## Fix safety
+Unsafe when the app reads non-Python files from the source tree at run time;
+``dockvenv migrate`` keeps a copy for files the command names.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from dockvenv.model import Finding
+from dockvenv.rules.base import Context, finding, steps
+
+CODE = "DV202"
+NAME = "source-tree-copied"
+
+
+def is_whole_context(src: str) -> bool:
+    return src.strip("'\"").rstrip("/") in (".", "./", "") or src in ("./*", "*")
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for path, facts, step in steps(ctx, "COPY", "ADD"):
+        if not facts.in_runtime(step) or step.ins.flag("from") is not None:
+            continue
+        if any(is_whole_context(s) for s in step.ins.value[:-1]):
+            dest = step.ins.value[-1] if step.ins.value else ""
+            yield finding(CODE, path, step.ins, f"whole build context copied into the runtime image at {dest}")

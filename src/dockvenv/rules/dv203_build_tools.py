@@ -1,0 +1,60 @@
+"""DV203 build-tools-in-runtime: packaging tools or compilers stay in the runtime image.
+
+## Why is this bad?
+uv, poetry, pipenv, build, hatch or a C toolchain are needed to build, not to run.
+Left in the final image they add tens of megabytes and attack surface, and often pull
+a second copy of dependencies.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+RUN pip install poetry && poetry install
+```
+
+## Use instead
+Install build tools in the builder stage only; the runtime stage installs finished
+wheels from a ``RUN --mount=from=builder`` mount.
+
+## Fix safety
+Safe: ``dockvenv migrate`` moves the build into the builder stage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from dockvenv.analysis import BUILD_TOOLS, pip_install
+from dockvenv.model import Finding
+from dockvenv.rules.base import Context, finding, steps
+
+CODE = "DV203"
+NAME = "build-tools-in-runtime"
+_COMPILERS = frozenset({"build-essential", "gcc", "g++", "make", "python3-dev", "libpq-dev", "musl-dev", "build-base"})
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for path, facts, step in steps(ctx, "RUN", "COPY"):
+        if not facts.in_runtime(step):
+            continue
+        ins = step.ins
+        if ins.cmd == "COPY":
+            src = ins.flag("from") or ""
+            if re.search(r"astral-sh/uv|/uv:", src):
+                yield finding(CODE, path, ins, f"uv copied into the runtime image from {src}")
+            continue
+        for cmd in step.commands:
+            pip = pip_install(cmd)
+            if pip is not None:
+                tools = sorted({_name(t) for t in pip.targets} & BUILD_TOOLS)
+                if tools:
+                    yield finding(CODE, path, ins, f"build tool(s) {', '.join(tools)} installed in the runtime image")
+            elif cmd.program in ("apt-get", "apt", "apk", "dnf", "yum", "microdnf") and "install" in cmd.argv[1:3] + ("add",):
+                pkgs = sorted(set(cmd.argv) & _COMPILERS)
+                if pkgs and cmd.argv[1] in ("install", "add"):
+                    yield finding(CODE, path, ins, f"compiler toolchain {', '.join(pkgs)} installed in the runtime image",
+                                  fixable=False)
+
+
+def _name(target: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", target.strip("'\""), maxsplit=1)[0].lower()

@@ -1,0 +1,193 @@
+"""Just enough POSIX shell to see the simple commands inside a RUN line.
+
+A RUN's text is split into simple commands at ``&&``, ``||``, ``;``, ``|``, ``&``,
+newlines and grouping parentheses or braces.  Each command keeps its unquoted words
+and its character span in the text it came from, so a rewrite can drop one command
+of a chain and keep every other character.  ``sh -c '...'`` and ``bash -c "..."``
+scripts are opened up too (their commands carry ``nested=True`` and no span).
+"""
+
+from __future__ import annotations
+
+import os.path
+import re
+from dataclasses import dataclass
+
+_OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")", "{", "}")
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]  # unquoted words after any leading VAR=value assignments
+    env: tuple[tuple[str, str], ...]
+    start: int  # span of the command in the text it was split from
+    end: int
+    nested: bool = False  # found inside ``sh -c '...'``: the span is not in the text
+
+    @property
+    def program(self) -> str:
+        """The program's base name (``/opt/venv/bin/pip`` -> ``pip``)."""
+        return os.path.basename(self.argv[0]) if self.argv else ""
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str  # unquoted
+    start: int
+    end: int
+    op: bool  # an operator, not a word
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and text.startswith("\n", i + 1):
+            i += 2
+            continue
+        if ch == "\\" and text.startswith("\r\n", i + 1):
+            i += 3
+            continue
+        if ch in " \t\r":
+            i += 1
+            continue
+        if ch == "#" and (i == 0 or text[i - 1] in " \t\n;&|()"):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
+        if op in ("{", "}") and not (i + 1 >= n or text[i + 1] in " \t\n;"):
+            op = None  # "{a,b}" brace expansion or "${X}" is part of a word
+        if op:
+            out.append(_Token(op, i, i + len(op), True))
+            i += len(op)
+            continue
+        start, word = i, []
+        while i < n:
+            ch = text[i]
+            if ch in " \t\r\n;&|()" or (ch == "#" and not word and i == start):
+                break
+            if ch == "\\" and i + 1 < n:
+                if text[i + 1] == "\n":
+                    i += 2
+                    continue
+                word.append(text[i + 1])
+                i += 2
+            elif ch in "'\"":
+                end = _closing(text, i)
+                inner = text[i + 1 : end]
+                if ch == '"':
+                    inner = re.sub(r'\\([$`"\\\n])', r"\1", inner)
+                word.append(inner)
+                i = end + 1
+            elif ch == "$" and text.startswith("$(", i):
+                end = _paren_end(text, i + 1)
+                word.append(text[i : end + 1])
+                i = end + 1
+            else:
+                word.append(ch)
+                i += 1
+        out.append(_Token("".join(word), start, i, False))
+    return out
+
+
+def _closing(text: str, i: int) -> int:
+    quote, j = text[i], i + 1
+    while j < len(text):
+        if text[j] == "\\" and quote == '"':
+            j += 2
+            continue
+        if text[j] == quote:
+            return j
+        j += 1
+    return len(text) - 1 if len(text) - 1 > i else len(text)
+
+
+def _paren_end(text: str, i: int) -> int:
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "(":
+            depth += 1
+        elif text[j] == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(text) - 1
+
+
+def commands(text: str) -> list[Command]:
+    """Every simple command in ``text``, in order, nested ``sh -c`` scripts included."""
+    out: list[Command] = []
+    words: list[_Token] = []
+    for tok in [*_tokens(text), None]:
+        if tok is not None and not tok.op:
+            words.append(tok)
+            continue
+        if words:
+            out.extend(_command(words))
+        words = []
+    return out
+
+
+def _command(words: list[_Token]) -> list[Command]:
+    env: list[tuple[str, str]] = []
+    k = 0
+    while k < len(words) and _ASSIGN.match(words[k].text):
+        key, _, val = words[k].text.partition("=")
+        env.append((key, val))
+        k += 1
+    argv = tuple(w.text for w in words[k:])
+    if argv and argv[0] in ("exec", "command", "time", "nohup") and len(argv) > 1:
+        argv = argv[1:]
+    cmd = Command(argv, tuple(env), words[0].start, words[-1].end)
+    found = [cmd]
+    script = shell_script(argv)
+    if script is not None:
+        found += [Command(c.argv, c.env, c.start, c.end, nested=True) for c in commands(script)]
+    return found
+
+
+def shell_script(argv: tuple[str, ...]) -> str | None:
+    """The script of ``sh -c SCRIPT`` / ``bash -lc SCRIPT``, else None."""
+    if not argv or os.path.basename(argv[0]) not in _SHELLS:
+        return None
+    for j, arg in enumerate(argv[1:], 1):
+        if arg.startswith("-") and not arg.startswith("--") and "c" in arg:
+            return argv[j + 1] if j + 1 < len(argv) else None
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def split_chain(text: str) -> list[tuple[int, int]]:
+    """Spans of the top-level commands joined by ``&&`` (and other separators)."""
+    return [(c.start, c.end) for c in commands(text) if not c.nested]
+
+
+def remove_commands(text: str, spans: list[tuple[int, int]]) -> str:
+    """Drop whole commands from a chain with the separator that joined each.
+
+    ``a && b && c`` minus ``b`` is ``a && c``; minus ``a`` it is ``b && c``: the
+    operator and the blanks or line continuation after the removed command go with it.
+    """
+    drop = sorted(spans, reverse=True)
+    toks = _tokens(text)
+    for start, end in drop:
+        after = [t for t in toks if t.start >= end]
+        before = [t for t in toks if t.end <= start]
+        if after and after[0].op and after[0].text in ("&&", ";", "\n", "||"):
+            # cut up to the first token of the next command
+            nxt = next((t for t in after[1:] if True), None)
+            cut_end = nxt.start if nxt else after[0].end
+            text = text[:start] + text[cut_end:]
+        elif before and before[-1].op and before[-1].text in ("&&", ";", "\n", "||"):
+            prev_word = next((t for t in reversed(before[:-1])), None)
+            cut_start = prev_word.end if prev_word else before[-1].start
+            text = text[:cut_start] + text[end:]
+        else:
+            text = text[:start] + text[end:]
+        toks = _tokens(text)
+    return text

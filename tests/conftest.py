@@ -1,0 +1,23 @@
+"""Shared test helpers: where ../shared lives, and a skip when it does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+CASES = SHARED / "cases" / "dockerfile-syntax"
+FIXTURES = ROOT / "fixtures"
+
+
+def corpus_projects() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.iterdir() if p.is_dir())
+
+
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared corpus is not at {CORPUS}")
+needs_cases = pytest.mark.skipif(not CASES.is_dir(), reason=f"the shared syntax cases are not at {CASES}")
