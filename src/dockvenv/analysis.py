@@ -19,6 +19,7 @@ from dockvenv.shell import Command, commands
 _PY = re.compile(r"^python(\d(\.\d+)?)?$")
 _PIP = re.compile(r"^pip(\d(\.\d+)?)?$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=+]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_DIRNAME = re.compile(r"\$\(dirname\s+[\"']?([^\s$()\"']+)[\"']?\s*\)")
 _GENERIC_VENV_BIN = re.compile(r"(?:^|/)(?:\.?venv|virtualenv|env|\.?[\w-]*venv[\w-]*)/bin/([\w.+-]+)$")
 _VENV_VARS = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "VENV_PATH", "VENV", "VIRTUALENV_PATH")
 BUILD_TOOLS = frozenset(
@@ -83,13 +84,16 @@ def expand(word: str, values: dict[str, str]) -> str:
         if new == word:
             break
         word = new
-    return word
+    # "$(dirname /opt/app/.venv/bin)" once the variable is known: a venv path spelled as its bin's parent
+    return _DIRNAME.sub(lambda m: posixpath.dirname(m.group(1).rstrip("/")) or "/", word)
 
 
 def is_local_path(target: str) -> bool:
     t = target.split("[", 1)[0].strip("'\"")
+    if t.startswith("$(") and re.search(r"\.(whl|tar\.gz|zip)\b", t):
+        return False  # "$(echo dist/*.whl)": a built wheel or sdist
     if t in (".", "..") or t.startswith(("./", "../", "/", "$")):
-        return not t.endswith((".whl", ".tar.gz", ".zip")) or "*" not in t
+        return not t.endswith((".whl", ".tar.gz", ".tgz", ".zip"))  # a built wheel or sdist
     return False
 
 
@@ -117,12 +121,14 @@ def pip_install(cmd: Command) -> PipInstall | None:
     options: set[str] = set()
     it = iter(rest[1:])
     for arg in it:
-        if arg in ("-r", "--requirement", "-c", "--constraint"):
+        if arg in ("-r", "--requirement", "--requirements", "-c", "--constraint", "--constraints"):
             val = next(it, "")
-            if arg in ("-r", "--requirement"):
-                reqs.append(val)
-        elif arg.startswith(("-r", "--requirement=")) and len(arg) > 2 and not arg.startswith("--r"):
-            reqs.append(arg.split("=", 1)[1] if arg.startswith("--") else arg[2:])
+            if arg.startswith(("-r", "--requirement")) and val and not val.startswith("<"):
+                reqs.append(val)  # "-r <(pipenv lock -r)" is a pipe from a lock, not a file
+        elif arg.startswith(("--requirement=", "--requirements=")):
+            reqs.append(arg.split("=", 1)[1])
+        elif arg.startswith("-r") and len(arg) > 2 and not arg.startswith("--"):
+            reqs.append(arg[2:])
         elif arg in ("-e", "--editable"):
             editable.append(next(it, ""))
         elif arg.startswith("--editable="):
@@ -150,6 +156,23 @@ _OPTS_WITH_VALUE = frozenset(
 )
 
 
+def mounted_from(ins: Instruction) -> list[tuple[str, str]]:
+    """(stage, target) of each ``--mount`` of a RUN that mounts another stage's files."""
+    out = []
+    for spec in ins.flag_values("mount"):
+        parts = dict(p.split("=", 1) for p in spec.split(",") if "=" in p)
+        if "from" in parts:
+            out.append((parts["from"], parts.get("target", parts.get("dst", parts.get("destination", "")))))
+    return out
+
+
+def from_mount_install(ins: Instruction, pip: PipInstall) -> bool:
+    """Whether every file a pip install reads comes from another stage's mount (a built artifact)."""
+    targets = [t for _s, t in mounted_from(ins) if t]
+    files = [*pip.requirements, *pip.local_targets]
+    return bool(targets) and all(any(f.startswith(t) for t in targets) for f in files)
+
+
 def venv_created(cmd: Command, workdir: str) -> str | None:
     """The directory a command makes a venv in (python -m venv, virtualenv, uv venv)."""
     argv = cmd.argv
@@ -165,17 +188,18 @@ def venv_created(cmd: Command, workdir: str) -> str | None:
         rest = list(argv[1:])
     elif prog == "uv" and len(argv) > 1 and argv[1] == "venv":
         rest = list(argv[2:])
-        if not [a for a in rest if not a.startswith("-")]:
-            return absolute(".venv", workdir)
     if rest is None:
         return None
     positional = []
     it = iter(rest)
     for arg in it:
-        if arg in ("--python", "-p", "--prompt", "--seed", "--extra-search-dir", "--index-url"):
+        if arg in ("--python", "-p", "--prompt", "--extra-search-dir", "--index-url", "--activators",
+                   "--creator", "--discovery", "--link-mode", "--cache-dir"):
             next(it, None)
         elif not arg.startswith("-"):
             positional.append(arg)
+    if not positional and prog == "uv":
+        return absolute(".venv", workdir)  # uv's default
     return absolute(positional[-1], workdir) if positional else None
 
 
@@ -295,12 +319,21 @@ def expanded(cmd: Command, step: Step) -> Command:
 
 
 def _runtime_stages(stages: tuple[Stage, ...], by_key: dict[str, Stage]) -> frozenset[int]:
+    """The final stage, the stages it is built FROM, and stages it copies whole (``COPY --from=build / /``)."""
     if not stages:
         return frozenset()
     out: set[int] = set()
-    st: Stage | None = stages[-1]
-    while st is not None and st.index not in out:
-        out.add(st.index)
-        parent = by_key.get(st.base.lower())
-        st = parent if parent is not None and parent.index < st.index else None
+    todo: list[Stage] = [stages[-1]]
+    while todo:
+        st: Stage | None = todo.pop()
+        while st is not None and st.index not in out:
+            out.add(st.index)
+            for ins in st.instructions:
+                src = ins.flag("from")
+                if ins.cmd == "COPY" and src and len(ins.value) >= 2 and all(v.strip("/") == "" for v in ins.value[:-1]):
+                    whole = by_key.get(src.lower())
+                    if whole is not None and whole.index < st.index:
+                        todo.append(whole)
+            parent = by_key.get(st.base.lower())
+            st = parent if parent is not None and parent.index < st.index else None
     return frozenset(out)

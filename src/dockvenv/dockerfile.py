@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Mapping
 
 from dockvenv.errors import InputError
@@ -119,7 +120,7 @@ class Dockerfile:
                 out.append(ins)
         return tuple(out)
 
-    @property
+    @cached_property
     def stages(self) -> tuple[Stage, ...]:
         stages: list[Stage] = []
         current: Instruction | None = None

@@ -40,5 +40,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             if key == "VIRTUAL_ENV":
                 yield finding(CODE, path, step.ins, f"VIRTUAL_ENV={val} points the image at a virtualenv")
             elif key == "PATH":
+                first = val.strip("'\"").split(":", 1)[0].strip("'\"")
                 for entry in path_venvs(val, facts.venvs):
-                    yield finding(CODE, path, step.ins, f"PATH puts the virtualenv's {entry} first")
+                    where = "first" if entry == first else "on the search path"
+                    yield finding(CODE, path, step.ins, f"PATH puts the virtualenv's {entry} {where}")

@@ -34,8 +34,26 @@ def check(ctx: Context) -> Iterator[Finding]:
     for path, facts, step in steps(ctx, "COPY"):
         if step.ins.flag("from") is None:
             continue
-        for src in venv_sources(step.ins.value[:-1], step.vars, step.workdir, facts.venvs):
-            yield finding(CODE, path, step.ins, f"virtualenv {src} copied from stage '{step.ins.flag('from')}'")
+        stage = step.ins.flag("from")
+        sources = step.ins.value[:-1]
+        venvs = venv_sources(sources, step.vars, step.workdir, facts.venvs)
+        for src in venvs:
+            yield finding(CODE, path, step.ins, f"virtualenv {src} copied from stage '{stage}'")
+        for src, venv in _holding_venv(sources, step.vars, step.workdir, facts.venvs):
+            if src not in venvs:  # the folder may hold more than the venv: not dropped automatically
+                yield finding(CODE, path, step.ins, f"{src} copied from stage '{stage}' holds the virtualenv {venv}",
+                              fixable=False)
+
+
+def _holding_venv(sources: tuple[str, ...], values: dict[str, str], workdir: str,
+                  venvs: frozenset[str]) -> list[tuple[str, str]]:
+    out = []
+    for src in sources:
+        full = absolute(expand(src, values).rstrip("/") or "/", workdir)
+        inside = sorted(v for v in venvs if full != "/" and v.startswith(full + "/"))
+        if inside:
+            out.append((src, inside[0]))
+    return out
 
 
 def venv_sources(sources: tuple[str, ...], values: dict[str, str], workdir: str,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from dockvenv.analysis import pip_install
+from dockvenv.analysis import from_mount_install, pip_install
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context, finding, steps
 
@@ -39,7 +39,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         for cmd in step.commands:
             pip = pip_install(cmd)
-            if pip is None:
+            if pip is None or from_mount_install(step.ins, pip):
                 continue
             for target in pip.local_targets:
                 kind = "editable install" if target in pip.editable else "install"

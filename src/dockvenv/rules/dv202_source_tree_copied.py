@@ -11,6 +11,10 @@ FROM python:3.12-slim
 COPY . /app
 ```
 
+A ``.dockerignore`` that excludes everything (``*``) and lets files through by name
+makes the context an allowlist: ``COPY . .`` then copies only those, and is not
+reported.
+
 ## Use instead
 Copy the source into the builder stage only; the runtime stage installs the wheel and
 copies, by name, the few files the command needs at run time.
@@ -22,8 +26,10 @@ Unsafe when the app reads non-Python files from the source tree at run time;
 
 from __future__ import annotations
 
+import posixpath
 from typing import Iterator
 
+from dockvenv.dockerignore import ignored, patterns
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context, finding, steps
 
@@ -35,10 +41,20 @@ def is_whole_context(src: str) -> bool:
     return src.strip("'\"").rstrip("/") in (".", "./", "") or src in ("./*", "*")
 
 
+def allowlisted(ctx: Context, dockerfile: str) -> bool:
+    """Whether the build context's .dockerignore excludes everything not named (``*`` then ``!keep``)."""
+    context = posixpath.dirname(dockerfile)
+    prefix = f"{context}/" if context else ""
+    text = ctx.project.text(f"{dockerfile}.dockerignore") or ctx.project.text(f"{prefix}.dockerignore")
+    return ignored(patterns(text), "dockvenv-probe/any-new-file.py")
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     for path, facts, step in steps(ctx, "COPY", "ADD"):
         if not facts.in_runtime(step) or step.ins.flag("from") is not None:
             continue
+        if allowlisted(ctx, path):
+            continue  # the context is only the files .dockerignore lets through by name
         if any(is_whole_context(s) for s in step.ins.value[:-1]):
             dest = step.ins.value[-1] if step.ins.value else ""
             yield finding(CODE, path, step.ins, f"whole build context copied into the runtime image at {dest}")

@@ -27,10 +27,12 @@ from typing import Iterator
 from dockvenv.analysis import BUILD_TOOLS, pip_install
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context, finding, steps
+from dockvenv.shell import Command
 
 CODE = "DV203"
 NAME = "build-tools-in-runtime"
-_COMPILERS = frozenset({"build-essential", "gcc", "g++", "make", "python3-dev", "libpq-dev", "musl-dev", "build-base"})
+_COMPILERS = frozenset({"build-essential", "gcc", "g++", "python3-dev", "libpq-dev", "musl-dev", "build-base"})
+_PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf"})
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -49,11 +51,27 @@ def check(ctx: Context) -> Iterator[Finding]:
                 tools = sorted({_name(t) for t in pip.targets} & BUILD_TOOLS)
                 if tools:
                     yield finding(CODE, path, ins, f"build tool(s) {', '.join(tools)} installed in the runtime image")
-            elif cmd.program in ("apt-get", "apt", "apk", "dnf", "yum", "microdnf") and "install" in cmd.argv[1:3] + ("add",):
+            elif cmd.program in _PACKAGE_MANAGERS and _subcommand(cmd.argv) in ("install", "add"):
                 pkgs = sorted(set(cmd.argv) & _COMPILERS)
-                if pkgs and cmd.argv[1] in ("install", "add"):
+                if pkgs and not _removed_in_same_run(cmd.argv, step.commands):
                     yield finding(CODE, path, ins, f"compiler toolchain {', '.join(pkgs)} installed in the runtime image",
                                   fixable=False)
+
+
+def _subcommand(argv: tuple[str, ...]) -> str:
+    """``apt-get -y install`` and ``dnf --nodocs install``: the first word that is not an option."""
+    return next((a for a in argv[1:] if not a.startswith("-")), "")
+
+
+def _removed_in_same_run(argv: tuple[str, ...], cmds: tuple[Command, ...]) -> bool:
+    """``apk add --virtual .build gcc ... && apk del .build``: gone before the layer is written."""
+    name = ""
+    for i, arg in enumerate(argv):
+        if arg in ("--virtual", "-t") and i + 1 < len(argv):
+            name = argv[i + 1]
+        elif arg.startswith("--virtual="):
+            name = arg.split("=", 1)[1]
+    return bool(name) and any(c.program == "apk" and _subcommand(c.argv) == "del" and name in c.argv for c in cmds)
 
 
 def _name(target: str) -> str:

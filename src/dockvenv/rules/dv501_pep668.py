@@ -35,10 +35,29 @@ _PY_PKG = re.compile(r"^(python3(\.\d+)?(-pip|-venv|-dev)?|py3-pip|python3-full)
 
 
 def distro_python(base: str, run_args: list[str]) -> bool:
-    """Whether a stage on ``base`` gets its Python from the distro's package manager."""
-    if not _DISTRO.match(base.lower()):
+    """Whether a stage on ``base`` gets its Python from the distro's package manager, under PEP 668."""
+    m = _DISTRO.match(base.lower())
+    if not m or _before_pep668(m.group(1), base.lower()[m.end():]):
         return False
     return any(_PY_PKG.match(a) for a in run_args) or base.lower().startswith(("debian", "ubuntu"))
+
+
+# The first release of each that marks its python3 EXTERNALLY-MANAGED.
+_FIRST = {"debian": (12,), "ubuntu": (23, 4), "alpine": (3, 19)}
+_DEBIAN_OLD = ("buster", "stretch", "jessie", "bullseye")
+_UBUNTU_OLD = ("xenial", "bionic", "focal", "jammy", "kinetic")
+
+
+def _before_pep668(distro: str, tag: str) -> bool:
+    """Whether the tag names a release older than PEP 668 (an unknown or moving tag is taken as new)."""
+    tag = tag.split("@", 1)[0]
+    if any(tag.startswith(old) for old in (*_DEBIAN_OLD, *_UBUNTU_OLD)):
+        return True
+    version = re.match(r"(\d+)(?:\.(\d+))?", tag)
+    if not version:
+        return False
+    numbers = tuple(int(g) for g in version.groups() if g is not None)
+    return numbers < _FIRST[distro][: len(numbers)] if distro != "debian" else numbers[0] < 12
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -46,9 +65,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         for st in df.stages:
             if st.index not in facts.runtime:
                 continue
-            words = [w for s in facts.steps if s.stage is st for c in s.commands for w in c.argv]
+            words = [w for s in facts.steps if s.stage.index == st.index for c in s.commands for w in c.argv]
             if "--break-system-packages" in words or any(
-                s.vars.get("PIP_BREAK_SYSTEM_PACKAGES") for s in facts.steps if s.stage is st
+                s.vars.get("PIP_BREAK_SYSTEM_PACKAGES") for s in facts.steps if s.stage.index == st.index
             ):
                 continue
             if distro_python(st.base, words) and any(_PY_PKG.match(w) for w in words):

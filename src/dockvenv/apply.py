@@ -1,0 +1,105 @@
+"""apply: the only writer of project files.
+
+Each file is written atomically (a temporary file in the same folder, flushed, given
+the original's permissions, then renamed over it), only if it still holds what the
+plan was made from, and never outside the project.  Files with uncommitted changes
+in git are refused unless forced.  All checks run before the first write, so a
+refusal leaves every file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from dockvenv.errors import InputError, WriteError
+from dockvenv.model import FileEdit
+from dockvenv.project import decode
+
+
+def write(root: str, edits: Sequence[FileEdit], force: bool = False) -> list[str]:
+    """Write every changed edit; return the paths written."""
+    base = Path(root).resolve()
+    todo = [e for e in edits if e.changed]
+    targets = [(_target(base, e.path), e) for e in todo]
+    if not force:
+        dirty = uncommitted(base, [e.path for e in todo])
+        if dirty:
+            raise InputError(f"{dirty[0]}: has uncommitted changes; commit or stash them, or pass --force")
+    for path, edit in targets:
+        _check_unchanged(path, edit)
+    written = []
+    for path, edit in targets:
+        _write_one(path, edit)
+        written.append(edit.path)
+    return written
+
+
+def _target(base: Path, rel: str) -> Path:
+    path = base / rel
+    parent = path.parent.resolve()
+    if not parent.is_relative_to(base) or (path.is_symlink() and not path.resolve().is_relative_to(base)):
+        raise InputError(f"{rel}: refusing to write outside the project")
+    return parent / path.name
+
+
+def _check_unchanged(path: Path, edit: FileEdit) -> None:
+    if edit.before is None:
+        if path.exists():
+            raise InputError(f"{edit.path}: appeared since it was read; run dockvenv again")
+        return
+    try:
+        now = decode(edit.path, path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"{edit.path}: deleted since it was read; nothing was written") from None
+    except OSError as exc:
+        raise InputError(f"{edit.path}: cannot read: {exc.strerror}") from None
+    if now != edit.before:
+        raise InputError(f"{edit.path}: changed since it was read; nothing was written, run dockvenv again")
+
+
+def _write_one(path: Path, edit: FileEdit) -> None:
+    if edit.after is None:
+        path.unlink()
+        return
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockvenv", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(edit.after.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise WriteError(f"{edit.path}: cannot write: {exc.strerror or exc}; the file is unchanged") from None
+
+
+def uncommitted(base: Path, paths: list[str]) -> list[str]:
+    """Those of ``paths`` that git reports as modified or untracked (none outside a repo)."""
+    if not paths:
+        return []
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(base), "-c", "core.hooksPath=/dev/null", "status", "--porcelain", "-z", "--", *paths],
+            capture_output=True, text=True, timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if proc.returncode != 0:
+        return []
+    prefix = subprocess.run(["git", "-C", str(base), "rev-parse", "--show-prefix"],
+                            capture_output=True, text=True).stdout.strip()
+    dirty = []
+    for entry in proc.stdout.split("\0"):
+        if len(entry) > 3:
+            rel = entry[3:]
+            dirty.append(rel[len(prefix):] if prefix and rel.startswith(prefix) else rel)
+    return [p for p in paths if p in dirty]

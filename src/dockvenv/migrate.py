@@ -1,0 +1,62 @@
+"""``dockvenv migrate``: plan, then write, show (--dry-run), check (--check) or review."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from dockvenv.errors import UsageError
+from dockvenv.model import Plan
+
+
+def run(args: argparse.Namespace) -> int:
+    from dockvenv.cli import settings_for
+    from dockvenv.plan import build_plan
+    from dockvenv.project import read_project
+
+    if args.interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("--interactive needs a terminal; use --dry-run to see the changes or --yes to apply them")
+    plans = []
+    for root in args.paths:
+        project = read_project(root)
+        plans.append((root, build_plan(project, settings_for(project.text("pyproject.toml"), args))))
+    pending = any(p.changes for _r, p in plans)
+    for root, plan in plans:
+        _report_unsupported(root, plan)
+    if args.dry_run or args.check:
+        if args.dry_run:
+            from dockvenv.render.diff import unified
+
+            for _root, plan in plans:
+                for edit in plan.changes:
+                    sys.stdout.write(unified(edit))
+        else:
+            for root, plan in plans:
+                for edit in plan.changes:
+                    print(f"would change {_display(root, edit.path)}: {'; '.join(edit.reasons) or 'migration'}")
+        return 1 if pending and args.check else 0
+    if args.interactive:
+        from dockvenv.render.review import review_and_write
+
+        return max([review_and_write(root, plan, force=args.force) for root, plan in plans] or [0])
+    from dockvenv.apply import write
+
+    for root, plan in plans:
+        written = write(plan.root, plan.changes, force=args.force)
+        for path in written:
+            print(f"migrated {_display(root, path)}")
+        if not written:
+            print(f"{root}: nothing to migrate")
+    return 0
+
+
+def _report_unsupported(root: str, plan: Plan) -> None:
+    for item in plan.unsupported:
+        print(f"{_display(root, item.path)}: unsupported: {item.reason}", file=sys.stderr)
+    for note in plan.notes:
+        print(f"{_display(root, '')}{note}" if root not in (".", "") else note, file=sys.stderr)
+
+
+def _display(root: str, rel: str) -> str:
+    return rel if root in (".", "./", "") else os.path.join(root, rel)

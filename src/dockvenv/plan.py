@@ -1,0 +1,200 @@
+"""analyze -> plan: every edit of a migration, computed in full before anything is shown.
+
+For each Dockerfile the plan finds its build context and the Python project it
+installs, rewrites it (rewrite.dockerfile), extends the context's ``.dockerignore``,
+and adds the dependency moves of rewrite.pyproject and friends.  Pure: the project
+was read before, and nothing is written here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from dockvenv import check
+from dockvenv.analysis import expanded, pip_install
+from dockvenv.config import Settings, parse_toml
+from dockvenv.dockerfile import Dockerfile, parse
+from dockvenv.model import FileEdit, Plan, Unsupported
+from dockvenv.project import Project, is_dockerfile
+from dockvenv.rewrite import dockerignore as ignore_rewrite
+from dockvenv.rewrite.dockerfile import BuildSpec, Options, migrate
+
+_DEV_DOCKERFILE = re.compile(r"(^|/)\.devcontainer/|[.-]dev(elop(ment)?)?$|\.dev\.|(^|/)dev\.Dockerfile$", re.I)
+
+
+def build_plan(project: Project, settings: Settings) -> Plan:
+    ctx = check.context(project, settings)
+    findings = check.rules.run(ctx)
+    edits: list[FileEdit] = []
+    unsupported: list[Unsupported] = []
+    notes: list[str] = []
+    contexts: dict[str, list[str]] = {}
+    opts = Options(uv_version=settings.uv_version, uv_source=settings.uv_source,
+                   syntax_directive=settings.syntax_directive, compile_bytecode=settings.compile_bytecode,
+                   builder_base=settings.builder_base)
+    used = stage_names_used(project)
+    for path, df, _facts in ctx.dockerfiles:
+        if is_dev_dockerfile(path) and not settings.include_dev:
+            notes.append(f"{path}: a development image; not migrated (--include-dev migrates it)")
+            continue
+        context = build_context(project, path, df)
+        spec = build_spec(project, context, df)
+        prefix = f"{context}/" if context else ""
+        result = migrate(df, spec, opts, used, runtime_files(project, context, df),
+                         lambda rel, prefix=prefix: project.exists(prefix + rel))
+        if result.unsupported:
+            unsupported.append(Unsupported(path, result.unsupported))
+            continue
+        notes += [f"{path}: {n}" for n in result.notes]
+        if result.after != df.text:
+            parse(result.after, path)  # a rewrite must never produce what Docker would refuse
+            edits.append(FileEdit(path, df.text, result.after, result.reasons))
+            contexts.setdefault(context, []).append(path)
+    for context in sorted(set(contexts) | _exposed_contexts(project, ctx)):
+        edit = ignore_rewrite.plan(project, context)
+        if edit is not None:
+            edits.append(edit)
+    edits += _dependency_edits(project, settings)
+    return Plan(project.root, tuple(findings), tuple(edits), tuple(unsupported), tuple(notes))
+
+
+def _dependency_edits(project: Project, settings: Settings) -> list[FileEdit]:
+    try:
+        from dockvenv.deps import analyze_dependencies, plan_dependency_edits
+    except ImportError:  # TEMP until deps lands
+        return []
+
+    report = analyze_dependencies(project, settings)
+    return list(plan_dependency_edits(project, settings, report))
+
+
+def _exposed_contexts(project: Project, ctx: check.Context) -> set[str]:
+    from dockvenv.rules.dv302_env_in_context import exposed_env_files
+
+    out = set()
+    for path, df, _facts in ctx.dockerfiles:
+        if exposed_env_files(ctx, path) and not (is_dev_dockerfile(path)):
+            out.add(build_context(project, path, df))
+    return out
+
+
+def is_dev_dockerfile(path: str) -> bool:
+    return bool(_DEV_DOCKERFILE.search(path))
+
+
+def build_context(project: Project, path: str, df: Dockerfile) -> str:
+    """The folder a Dockerfile is built from: its own or a parent, whichever holds most COPY sources."""
+    sources = [s.strip("'\"").removeprefix("./").strip("/") for ins in df.instructions
+               if ins.cmd in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs
+               for s in ins.value[:-1] if "$" not in s and "://" not in s and "*" not in s]
+    sources = [s for s in sources if s not in ("", ".")]
+    folder = posixpath.dirname(path)
+    best, best_score = folder, -1
+    while True:
+        prefix = f"{folder}/" if folder else ""
+        score = sum(project.exists(prefix + s) for s in sources)
+        if score > best_score:
+            best, best_score = folder, score
+        if not folder or score == len(sources):
+            return best
+        folder = posixpath.dirname(folder)
+
+
+def build_spec(project: Project, context: str, df: Dockerfile) -> BuildSpec:
+    subdir = _install_subdir(df)
+    prefix = _join(context, subdir)
+    pyproject = project.text(_join(prefix, "pyproject.toml")) or ""
+    data = parse_toml(pyproject, _join(prefix, "pyproject.toml")) if pyproject else {}
+    packageable = bool(
+        "project" in data or "poetry" in data.get("tool", {}) or "build-system" in data
+        or project.text(_join(prefix, "setup.py")) is not None
+        or "[metadata]" in (project.text(_join(prefix, "setup.cfg")) or "")
+    )
+    lock = None
+    if project.text(_join(prefix, "uv.lock")) is not None or project.exists(_join(prefix, "uv.lock")):
+        lock = "uv"
+    elif (project.exists(_join(prefix, "poetry.lock"))) and "poetry" in data.get("tool", {}):
+        lock = "poetry"
+    else:
+        req = _pinned_requirements(project, df, context)
+        if req and subdir in (".", ""):
+            lock = f"requirements:{req}"
+    vcs = bool(re.search(r"setuptools[_-]scm|hatch-vcs|poetry-dynamic-versioning|source\s*=\s*\"vcs\"", pyproject))
+    return BuildSpec(subdir=subdir, lock=lock, vcs_version=vcs, packageable=packageable)
+
+
+def _join(a: str, b: str) -> str:
+    return posixpath.normpath(posixpath.join(a, b)) if a or b not in (".", "") else b
+
+
+def _install_subdir(df: Dockerfile) -> str:
+    from dockvenv.analysis import analyze
+
+    facts = analyze(df)
+    for step in facts.steps:
+        for cmd in step.commands:
+            pip = pip_install(expanded(cmd, step))
+            if pip is None:
+                continue
+            for target in pip.local_targets:
+                t = target.split("[", 1)[0].strip("'\"")
+                if t.startswith("./") and len(t) > 2:
+                    return posixpath.normpath(t)
+                return "."
+    return "."
+
+
+def _pinned_requirements(project: Project, df: Dockerfile, context: str) -> str | None:
+    from dockvenv.analysis import analyze
+
+    facts = analyze(df)
+    for step in facts.steps:
+        for cmd in step.commands:
+            pip = pip_install(cmd)
+            for req in pip.requirements if pip else ():
+                name = req.lstrip("./")
+                text = project.text(_join(context, name))
+                if text and _fully_pinned(text):
+                    return name
+    return None
+
+
+def _fully_pinned(text: str) -> bool:
+    lines = [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
+    reqs = [ln for ln in lines if ln and not ln.startswith("-")]
+    return bool(reqs) and all("==" in ln or "@" in ln for ln in reqs) and not any(
+        ln.startswith(("-r", "-c", "-e")) for ln in lines)
+
+
+def stage_names_used(project: Project) -> frozenset[str]:
+    """Stage names that compose files, CI workflows or a Makefile build with --target."""
+    names = set()
+    for path, f in project.files.items():
+        name = path.rsplit("/", 1)[-1]
+        if "compose" in name or path.startswith(".github/") or name in ("Makefile", ".gitlab-ci.yml"):
+            names.update(m.lower() for m in re.findall(r"(?:--target[= ]|target:\s*)['\"]?([\w.-]+)", f.text))
+    return frozenset(names)
+
+
+def runtime_files(project: Project, context: str, df: Dockerfile) -> tuple[str, ...]:
+    """Files the final CMD/ENTRYPOINT names by path, which the wheel will not carry."""
+    if not df.stages:
+        return ()
+    final = df.stages[-1]
+    kept_sources = {s.strip("./") for ins in final.instructions if ins.cmd in ("COPY", "ADD")
+                    for s in ins.value[:-1] if s not in (".", "./")}
+    out = []
+    for ins in final.instructions:
+        if ins.cmd not in ("CMD", "ENTRYPOINT"):
+            continue
+        words = list(ins.value) if ins.json else ins.args.split()
+        for word in words:
+            w = word.strip("'\"")
+            if w.startswith("-") or "/" in w.lstrip("./") and not w.startswith("./"):
+                continue
+            rel = w[2:] if w.startswith("./") else w
+            if rel.endswith((".py", ".sh", ".ini", ".conf", ".cfg", ".yaml", ".yml", ".toml", ".json")) and \
+                    project.exists(_join(context, rel)) and rel not in kept_sources and not is_dockerfile(rel):
+                out.append(rel)
+    return tuple(dict.fromkeys(out))

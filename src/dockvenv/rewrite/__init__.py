@@ -1,0 +1,1 @@
+"""Pure text-to-text transforms of project files."""

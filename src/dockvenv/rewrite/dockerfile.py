@@ -1,0 +1,595 @@
+"""Rewrite one Dockerfile into the uv-wheel multi-stage build (pure: text in, text out).
+
+The runtime stage (the last one, and the stages it is built ``FROM``) loses the venv:
+creation, activation, ``VIRTUAL_ENV``, venv ``PATH`` entries, venv-qualified programs,
+``poetry run``/``uv run`` prefixes and venv copies from other stages.  Its source-tree
+installs give way to two installs from a ``dockvenv-builder`` stage, mounted with
+``RUN --mount=from=``: the locked dependency set in its own cached layer (when the
+project has a lock), then the project's wheel.  ``.env`` sources leave every
+COPY/ADD.  Every other instruction, comment and byte stays where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Callable
+from dataclasses import dataclass, field
+
+from dockvenv.analysis import (
+    BUILD_TOOLS,
+    Facts,
+    Step,
+    activated,
+    analyze,
+    expand,
+    expanded,
+    pip_install,
+    venv_created,
+    venv_of_executable,
+    path_venvs,
+    env_pairs,
+    mounted_from,
+)
+from dockvenv.dockerfile import Dockerfile, Instruction, Stage, parse, splice
+from dockvenv.rules.dv106_tool_venv import tool_venv
+from dockvenv.rules.dv202_source_tree_copied import is_whole_context
+from dockvenv.rules.dv301_env_copied import env_sources
+from dockvenv.rules.dv501_pep668 import distro_python
+from dockvenv.shell import Command, remove_commands
+
+BUILDER = "dockvenv-builder"
+_EXE = re.compile(r"(?P<path>[^\s\"'\[\],=;&|()]*?/bin/)(?P<exe>[A-Za-z_][\w.+-]*)")
+_ACTIVATE = re.compile(r"(?:\.|source)\s+[^\s;&|\"']*bin/activate\s*(?:&&|;)\s*")
+_RUNNER = re.compile(r"\b(?:poetry|pipenv|uv)\s+run\s+(?:--[\w-]+(?:=\S+)?\s+)*")
+_PACKAGING = ("pyproject.toml", "setup.py", "setup.cfg", "requirements", "poetry.lock", "uv.lock",
+              "Pipfile", "README", "LICENSE", "MANIFEST.in", "pdm.lock")
+_PIP_SELF = frozenset({"pip", "setuptools", "wheel"}) | BUILD_TOOLS
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What the builder stage needs to know about the project it builds."""
+
+    subdir: str = "."  # the project folder inside the build context
+    lock: str | None = None  # "uv", "poetry" or "requirements:<path>"
+    vcs_version: bool = False
+    packageable: bool = True
+
+
+@dataclass(frozen=True)
+class Options:
+    uv_version: str = "0.9.5"
+    uv_source: str = "pip"
+    syntax_directive: bool = True
+    compile_bytecode: bool = True
+    builder_base: str = ""
+    poetry_version: str = "2.1.3"
+
+
+@dataclass(frozen=True)
+class Result:
+    after: str
+    reasons: tuple[str, ...] = ()
+    unsupported: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def unsupported_reason(df: Dockerfile) -> str | None:
+    """Why a Dockerfile must be left alone, or None."""
+    if any("{{" in ins.keyword or "{%" in ins.args or "{{" in ins.args for ins in df.instructions):
+        return "a Jinja-templated Dockerfile: migrate the template's output, not the template"
+    if df.escape == "`" or any(i.cmd == "SHELL" and "powershell" in i.args.lower() for i in df.instructions):
+        return "a Windows Dockerfile (PowerShell SHELL or escape=`)"
+    for ins in df.instructions:
+        if ins.cmd == "RUN" and re.search(r"\b(conda|mamba|micromamba)\s+(create|install|env)\b", ins.args):
+            return "a conda environment: dockvenv migrates pip/uv/poetry venvs only"
+        base = expand(ins.args, {k: v for a in df.global_args for k, v in env_pairs(a)})
+        if ins.cmd == "FROM" and re.search(r"sclorg/python|ubi\d*/python|s2i", base):
+            return f"base image {base.split()[0]} ships its own activated venv"
+    return None
+
+
+def migrate(df: Dockerfile, spec: BuildSpec, opts: Options, stage_names_used: frozenset[str] = frozenset(),
+            runtime_files: tuple[str, ...] = (), in_context: Callable[[str], bool] = lambda p: False) -> Result:
+    """The migrated text of ``df``; ``in_context`` tells whether a path exists in the build context."""
+    reason = unsupported_reason(df)
+    if reason:
+        return Result(df.text, unsupported=reason)
+    if not df.stages:
+        return Result(df.text)
+    facts = analyze(df)
+    return _Rewriter(df, facts, spec, opts, stage_names_used, runtime_files, in_context).run()
+
+
+class _Rewriter:
+    def __init__(self, df: Dockerfile, facts: Facts, spec: BuildSpec, opts: Options,
+                 stage_names_used: frozenset[str], runtime_files: tuple[str, ...],
+                 in_context: Callable[[str], bool]) -> None:
+        self.in_context = in_context
+        self.df, self.facts, self.spec, self.opts = df, facts, spec, opts
+        self.stage_names_used = stage_names_used
+        self.runtime_files = runtime_files
+        self.edits: dict[int, str] = {}  # start_line -> replacement text of that instruction
+        self.reasons: list[str] = []
+        self.notes: list[str] = []
+        self.nl = df.newline
+        final = df.stages[-1]
+        self.distro = distro_python(_root_base(df, final), [w for s in facts.steps for c in s.commands for w in c.argv])
+        self.python = "python3"
+        self.install_at: Instruction | None = None  # where the wheel install goes
+        self.extras: tuple[str, ...] = ()
+
+    def reason(self, text: str) -> None:
+        if text not in self.reasons:
+            self.reasons.append(text)
+
+    def run(self) -> Result:
+        runtime_steps = [s for s in self.facts.steps if self.facts.in_runtime(s) and s.ins.cmd != "FROM"]
+        if not self.spec.packageable and any(self._venv_copy(s) for s in runtime_steps):
+            return Result(self.df.text, unsupported="the runtime stage copies a venv built in another stage, and "
+                          "the project has no packaging (pyproject.toml/setup.py) to build a wheel from")
+        for step in runtime_steps:
+            self._runtime_step(step)
+        dead = self._dead_stages()
+        needs_builder = self.install_at is not None and self.spec.packageable
+        if self.install_at is not None and not self.spec.packageable:
+            self.notes.append("the project has no packaging (pyproject.toml/setup.py): "
+                              "the source-tree install stays until it is made packageable")
+        edits = self._edits(dead, needs_builder)
+        if not edits:
+            return Result(self.df.text)
+        after = splice(self.df.text, edits)
+        if needs_builder or self.reasons:
+            after = self._with_directive(after)
+        return Result(after, tuple(self.reasons), None, tuple(self.notes))
+
+    # -- the runtime stage, instruction by instruction -------------------------------
+    def _runtime_step(self, step: Step) -> None:
+        ins = step.ins
+        if ins.cmd == "RUN":
+            self._run(step)
+        elif ins.cmd == "ENV":
+            self._env(step)
+        elif ins.cmd in ("COPY", "ADD"):
+            self._copy(step)
+        elif ins.cmd in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            new = self._programs(self.df.span_text(ins), step)
+            if new != self.df.span_text(ins):
+                self.edits[ins.start_line] = new
+                self.reason(f"DV104: {ins.cmd} runs programs by name, not from the venv")
+
+    def _run(self, step: Step) -> None:
+        ins, text = step.ins, self.df.span_text(step.ins)
+        if mounted_from(ins):
+            new = self._programs(text, step)
+            if new != text:
+                self.edits[ins.start_line] = new
+            return
+        if ins.json:
+            cmd = Command(ins.value, (), 0, 0)
+            if self._drop(cmd, step):
+                self._mark_install(ins, cmd)
+                self.edits[ins.start_line] = ""
+            return
+        head, body = _split_head(text, ins)
+        drop: list[tuple[int, int]] = []
+        keep = 0
+        for cmd in [c for c in step.commands if not c.nested]:
+            if self._drop(cmd, step):
+                self._mark_install(ins, cmd)
+                drop.append((cmd.start, cmd.end))
+            elif cmd.argv and cmd.argv[0] not in ("cd", "true", ":", "set") and not _heredoc_word(cmd):
+                keep += 1
+        if ins.heredocs:
+            new_body = body if not drop else self._drop_heredoc_lines(body, step)
+        else:
+            spans = _rebase(drop, text, body, step)
+            new_body = remove_commands(body, spans) if spans else body
+        new = self._programs(head + new_body, step)
+        if (drop and keep == 0) or (ins.heredocs and not _heredoc_has_commands(new)):
+            self.edits[ins.start_line] = ""
+        elif new != text:
+            self.edits[ins.start_line] = _ensure_newline(new, self.nl)
+            if new_body != body:
+                self.reason("DV101/DV102/DV201: venv and source-tree install commands removed")
+
+    def _drop_heredoc_lines(self, body: str, step: Step) -> str:
+        out = []
+        for line in body.splitlines(keepends=True):
+            from dockvenv.shell import commands
+
+            cmds = commands(line)
+            if cmds and all(self._drop(c, step, mark=False) for c in cmds if not c.nested):
+                continue
+            out.append(line)
+        return "".join(out)
+
+    def _drop(self, cmd: Command, step: Step, mark: bool = True) -> bool:
+        """Whether a runtime command is venv or source-install noise."""
+        full = expanded(cmd, step)
+        if venv_created(full, step.workdir):
+            mark and self.reason("DV101: venv creation removed")
+            return True
+        if activated(full, step.workdir):
+            mark and self.reason("DV102: venv activation removed")
+            return True
+        if tool_venv(cmd, step.vars):
+            mark and self.reason("DV106: project venv install replaced by the wheel install")
+            return True
+        if full.argv[:2] in (("poetry", "config"), ("poetry", "lock"), ("uv", "lock"), ("pipenv", "lock")):
+            return True
+        pip = pip_install(full)
+        if pip is None:
+            return False
+        names = {re.split(r"[<>=!~\[ ;]", t.strip("'\""), maxsplit=1)[0].lower() for t in pip.targets}
+        if pip.local_targets or pip.requirements:
+            if self.spec.packageable or not pip.requirements:
+                for target in pip.local_targets:
+                    if "[" in target:
+                        self.extras = tuple(target.split("[", 1)[1].rstrip("]'\"").split(","))
+                mark and self.reason("DV201: source-tree install replaced by the wheel install")
+                return True
+            return False
+        if pip.targets and names <= _PIP_SELF:
+            mark and self.reason("DV203: build tools no longer installed in the runtime image")
+            return True
+        return False
+
+    def _mark_install(self, ins: Instruction, cmd: Command) -> None:
+        full_is_install = pip_install(cmd) is not None or tool_venv(cmd, {}) is not None
+        if self.install_at is None and full_is_install and self.df.stage_of(ins) is self.df.stages[-1]:
+            self.install_at = ins
+
+    def _env(self, step: Step) -> None:
+        pairs = env_pairs(step.ins)
+        raw = _raw_pairs(step.ins)
+        kept: list[str] = []
+        changed = False
+        for (key, val), word in zip(pairs, raw):
+            if key == "VIRTUAL_ENV":
+                changed = True
+                continue
+            if key == "PATH":
+                venv_entries = path_venvs(val, self.facts.venvs)
+                if venv_entries:
+                    changed = True
+                    rest = [e for e in val.split(":") if e.strip("'\"") not in venv_entries and e not in venv_entries]
+                    if [e for e in rest if e.strip("'\"") not in ("$PATH", "${PATH}")]:
+                        kept.append(f'PATH="{":".join(e.strip(chr(34)) for e in rest)}"')
+                    continue
+            kept.append(word)
+        if not changed:
+            return
+        self.reason("DV103: VIRTUAL_ENV and venv PATH entries removed")
+        if not kept:
+            self.edits[step.ins.start_line] = ""
+            return
+        sep = " " if step.ins.start_line == step.ins.end_line else f" \\{self.nl}    "
+        self.edits[step.ins.start_line] = f"{step.ins.keyword} {sep.join(kept)}{self.nl}"
+
+    def _copy(self, step: Step) -> None:
+        ins = step.ins
+        if ins.heredocs or len(ins.value) < 2:
+            return
+        sources, dest = list(ins.value[:-1]), ins.value[-1]
+        from_stage = ins.flag("from")
+        if from_stage is not None:
+            from dockvenv.rules.dv105_venv_copied import venv_sources
+
+            venvs = venv_sources(tuple(sources), step.vars, step.workdir, self.facts.venvs)
+            if venvs and set(venvs) == set(sources) and self._is_python_stage(from_stage):
+                self.reason("DV105: venv copy replaced by the locked dependencies and the wheel")
+                self.edits[ins.start_line] = ""
+                if self.install_at is None and self.df.stage_of(ins) is self.df.stages[-1]:
+                    self.install_at = ins
+            return
+        drop = set(env_sources(tuple(sources)))
+        if drop:
+            self.reason("DV301: .env no longer copied into the image")
+        if self.spec.packageable and self._installs_in_runtime():
+            drop |= {s for s in sources if _is_packaging(s)}
+            used = self._later_context_files(ins)
+            if used:
+                self.notes.append(f"line {ins.start_line}: kept '{ins.cmd} {' '.join(sources)}': "
+                                  f"later instructions use {', '.join(used[:3])} from the source tree")
+            else:
+                drop |= {s for s in sources if is_whole_context(s)}
+        if not drop:
+            return
+        left = [s for s in sources if s not in drop]
+        if not left:
+            self.edits[ins.start_line] = ""
+            return
+        self.edits[ins.start_line] = _copy_text(ins, left, dest, self.nl)
+
+    def _later_context_files(self, ins: Instruction) -> list[str]:
+        """Source-tree paths that RUN steps after ``ins`` in the runtime stage work on."""
+        used = []
+        for s in self.facts.steps:
+            if s.ins.start_line <= ins.start_line or not self.facts.in_runtime(s) or s.ins.cmd != "RUN":
+                continue
+            if mounted_from(s.ins):
+                continue
+            for c in s.commands:
+                if self._drop(c, s, mark=False):
+                    continue
+                for word in c.argv:
+                    rel = word.split("*", 1)[0].removeprefix("./").rstrip("/")
+                    if rel and not rel.startswith(("-", "/", "$")) and self.in_context(rel) \
+                            and not _is_packaging(rel):
+                        used.append(rel)
+        return list(dict.fromkeys(used))
+
+    def _venv_copy(self, step: Step) -> bool:
+        from dockvenv.rules.dv105_venv_copied import venv_sources
+
+        ins = step.ins
+        return ins.cmd == "COPY" and ins.flag("from") is not None and bool(
+            venv_sources(ins.value[:-1], step.vars, step.workdir, self.facts.venvs))
+
+    def _installs_in_runtime(self) -> bool:
+        for s in self.facts.steps:
+            if not self.facts.in_runtime(s):
+                continue
+            for c in s.commands:
+                pip = pip_install(expanded(c, s))
+                if (pip and (pip.local_targets or pip.requirements)) or tool_venv(c, s.vars):
+                    return True
+            if s.ins.cmd == "COPY" and s.ins.flag("from") and self._is_python_stage(s.ins.flag("from") or ""):
+                return True
+        return False
+
+    def _is_python_stage(self, ref: str) -> bool:
+        st = _stage_by_ref(self.df, ref)
+        if st is None:
+            return False
+        steps = [s for s in self.facts.steps if s.stage is st]
+        return any(venv_created(expanded(c, s), s.workdir) or pip_install(c) or tool_venv(c, s.vars)
+                   for s in steps for c in s.commands)
+
+    def _programs(self, text: str, step: Step) -> str:
+        """``/opt/venv/bin/x`` -> ``x``; ``poetry run x`` -> ``x``; activation dropped."""
+
+        def sub(m: re.Match[str]) -> str:
+            word = m.group(0)
+            venv = venv_of_executable(expand(word, step.vars), self.facts.venvs)
+            if venv is None and not re.search(r"\$\{?VIRTUAL_ENV\}?/bin/$", m.group("path")):
+                return word
+            exe = m.group("exe")
+            if exe in ("python", "python3") or re.match(r"python3\.\d+$", exe):
+                return "python3" if self.distro else exe
+            return exe
+
+        new = _EXE.sub(sub, text)
+        new = _ACTIVATE.sub("", new)
+        if step.ins.cmd in ("CMD", "ENTRYPOINT"):
+            new = _RUNNER.sub("", new)
+            new = re.sub(r'"(?:poetry|pipenv|uv)",\s*"run",\s*', "", new)
+        return new
+
+    # -- stages --------------------------------------------------------------------
+    def _dead_stages(self) -> list[Stage]:
+        """Non-final stages nothing refers to once the venv copies are gone."""
+        stages = self.df.stages
+        refs: set[str] = set()
+        for st in stages:
+            if st.index == stages[-1].index:
+                pass
+            refs.add(st.base.lower())
+            for ins in st.instructions:
+                if self.edits.get(ins.start_line) == "":
+                    continue
+                for f in (ins.flag("from"),):
+                    if f:
+                        refs.add(f.lower())
+                for m in ins.flag_values("mount"):
+                    fm = re.search(r"(?:^|,)from=([^,]+)", m)
+                    if fm:
+                        refs.add(fm.group(1).lower())
+        dead = []
+        for st in stages[:-1]:
+            if st.index in self.facts.runtime:
+                continue
+            if st.key in refs or str(st.index) in refs:
+                continue
+            if (st.name or "").lower() in self.stage_names_used:
+                continue
+            if self._is_python_stage(st.key):
+                dead.append(st)
+        return dead
+
+    def _edits(self, dead: list[Stage], needs_builder: bool) -> list[tuple[int, int, str]]:
+        out: list[tuple[int, int, str]] = []
+        removed_lines: set[int] = set()
+        for st in dead:
+            start = st.from_.start_line
+            end = st.instructions[-1].end_line if st.instructions else st.from_.end_line
+            nxt = next((s.from_.start_line for s in self.df.stages if s.index == st.index + 1), None)
+            end = max(end, (nxt - 1) if nxt else end)
+            out.append((start, end, ""))
+            removed_lines.update(range(start, end + 1))
+            self.reason(f"DV105: stage '{st.name or st.index}' only built the venv; removed")
+        by_start = {i.start_line: i for i in self.df.instructions}
+        for start, new in self.edits.items():
+            if start in removed_lines:
+                continue
+            ins = by_start[start]
+            first = ins.start_line
+            if needs_builder and ins is self.install_at:
+                new = (new or "") + self._install_text()
+            last = ins.end_line
+            if new == "":
+                while first > 1 and _PRAGMA.match(self.df.line_text(first - 1)):
+                    first -= 1  # a lint pragma goes with the instruction it was about
+                if _blank(self.df.line_text(first - 1)) and _blank(self.df.line_text(last + 1)) \
+                        and last + 1 <= len(self.df.lines) and last + 1 not in by_start:
+                    last += 1  # no double blank line where an instruction was
+            out.append((first, last, new))
+        if needs_builder:
+            at = self.df.stages[-1].from_.start_line
+            while at > 1 and self.df.line_text(at - 1).lstrip().startswith("#") and not any(
+                    s <= at - 1 <= e for s, e, _t in out):
+                at -= 1  # the comments above the final FROM stay with it
+            out.append((at, at - 1, self._builder_text() + self.nl))
+            files = self._runtime_file_copies()
+            if files:
+                last = max(i.end_line for i in (self.install_at,) if i)
+                out.append((last + 1, last, files))
+        return _merge(out)
+
+    def _runtime_file_copies(self) -> str:
+        return "".join(f"COPY {f} ./{f}{self.nl}" for f in self.runtime_files)
+
+    def _builder_text(self) -> str:
+        nl, o, spec = self.nl, self.opts, self.spec
+        final = self.df.stages[-1]
+        base = o.builder_base or _root_base(self.df, final)
+        brk = " --break-system-packages" if self.distro else ""
+        lines = [f"FROM {base} AS {BUILDER}"]
+        if o.uv_source == "image":
+            lines.append(f"COPY --from=ghcr.io/astral-sh/uv:{o.uv_version} /uv /uvx /bin/")
+        else:
+            lines.append(f"RUN {self.python} -m pip install --no-cache-dir{brk} uv=={o.uv_version}")
+        if spec.lock == "poetry":
+            lines.append(f"RUN {self.python} -m pip install --no-cache-dir{brk} "
+                         f"poetry=={o.poetry_version} poetry-plugin-export")
+        lines.append("WORKDIR /src")
+        lines.append("COPY . .")
+        cd = f"cd {spec.subdir} && " if spec.subdir not in (".", "") else ""
+        env = "SETUPTOOLS_SCM_PRETEND_VERSION=${VERSION} " if spec.vcs_version else ""
+        if spec.vcs_version:
+            lines.append("ARG VERSION=0.0.0")
+        steps = [f"{cd}{env}uv build --wheel --out-dir /dist"]
+        if spec.lock == "uv":
+            extras = "".join(f" --extra {e}" for e in self.extras if e)
+            steps.append("uv export --frozen --no-dev --no-emit-project --no-hashes"
+                         f"{extras} --format requirements-txt -o /dist/requirements.txt")
+        elif spec.lock == "poetry":
+            extras = "".join(f" --extras {e}" for e in self.extras if e)
+            steps.append(f"poetry export --only main --without-hashes{extras} -f requirements.txt -o /dist/requirements.txt")
+        elif spec.lock and spec.lock.startswith("requirements:"):
+            steps.append(f"cp {spec.lock.split(':', 1)[1]} /dist/requirements.txt")
+        lines.append("RUN " + f" \\{nl}    && ".join(steps))
+        return nl.join(lines) + nl
+
+    def _install_text(self) -> str:
+        nl = self.nl
+        brk = " --break-system-packages" if self.distro else ""
+        compile_ = "" if self.opts.compile_bytecode else " --no-compile"
+        pip = f"{self.python} -m pip install --no-cache-dir{compile_}{brk}"
+        out = []
+        wheel = "/wheels/*.whl"
+        if self.extras and not self.spec.lock:
+            wheel = f'"$(echo /wheels/*.whl)[{",".join(self.extras)}]"'
+        if self.spec.lock:
+            out.append(f"RUN --mount=from={BUILDER},source=/dist/requirements.txt,target=/tmp/requirements.txt \\{nl}"
+                       f"    {pip} -r /tmp/requirements.txt{nl}")
+            out.append(f"RUN --mount=from={BUILDER},source=/dist,target=/wheels \\{nl}    {pip} --no-deps {wheel}{nl}")
+        else:
+            out.append(f"RUN --mount=from={BUILDER},source=/dist,target=/wheels \\{nl}    {pip} {wheel}{nl}")
+        return "".join(out)
+
+    def _with_directive(self, text: str) -> str:
+        if not self.opts.syntax_directive or "syntax" in self.df.directives:
+            return text
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        return f"{bom}# syntax=docker/dockerfile:1{self.nl}{text[len(bom):]}"
+
+
+def _root_base(df: Dockerfile, st: Stage) -> str:
+    seen = set()
+    while True:
+        parent = _stage_by_ref(df, st.base)
+        if parent is None or parent.index >= st.index or parent.index in seen:
+            return st.base
+        seen.add(parent.index)
+        st = parent
+
+
+def _stage_by_ref(df: Dockerfile, ref: str) -> Stage | None:
+    ref = ref.lower()
+    for st in df.stages:
+        if st.key == ref or str(st.index) == ref:
+            return st
+    return None
+
+
+def _split_head(text: str, ins: Instruction) -> tuple[str, str]:
+    """The keyword and flags of a span, and the command text after them."""
+    m = re.match(r"\s*\S+", text)
+    pos = m.end() if m else 0
+    for _ in ins.flags:
+        fm = re.compile(r"(?:[ \t]|\\\r?\n)+--(?:\"[^\"]*\"|'[^']*'|[^\s\"'])+").match(text, pos)
+        if not fm:
+            break
+        pos = fm.end()
+    ws = re.compile(r"[ \t]*").match(text, pos)
+    pos = ws.end() if ws else pos
+    return text[:pos], text[pos:]
+
+
+def _rebase(drop: list[tuple[int, int]], text: str, body: str, step: Step) -> list[tuple[int, int]]:
+    """Spans of the dropped commands, re-found in ``body`` (the analysis used the joined line)."""
+    from dockvenv.shell import commands
+
+    ours = [c for c in commands(body) if not c.nested]
+    theirs = [c for c in step.commands if not c.nested]
+    wanted = {(s, e) for s, e in drop}
+    out = []
+    for mine, orig in zip(ours, theirs):
+        if (orig.start, orig.end) in wanted and mine.argv == orig.argv:
+            out.append((mine.start, mine.end))
+    return out
+
+
+def _blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _heredoc_word(cmd: Command) -> bool:
+    return bool(cmd.argv) and cmd.argv[0].startswith("<<")
+
+
+def _heredoc_has_commands(text: str) -> bool:
+    lines = text.splitlines()[1:-1]
+    return any(line.strip() and not line.strip().startswith("#") for line in lines)
+
+
+def _ensure_newline(text: str, nl: str) -> str:
+    return text if text.endswith("\n") else text + nl
+
+
+def _raw_pairs(ins: Instruction) -> list[str]:
+    from dockvenv.dockerfile import parse_words
+
+    words = parse_words(ins.args)
+    if words and "=" not in words[0]:
+        return [f"{words[0]}={' '.join(words[1:])}"]
+    return words
+
+
+def _is_packaging(src: str) -> bool:
+    name = src.strip("'\"").rstrip("/").rsplit("/", 1)[-1]
+    return name.startswith(_PACKAGING) or name in ("src",)
+
+
+def _copy_text(ins: Instruction, sources: list[str], dest: str, nl: str) -> str:
+    flags = " ".join(_flag_text(f) for f in ins.flags)
+    if ins.json:
+        body = json.dumps([*sources, dest])
+    else:
+        body = " ".join([*sources, dest])
+    return f"{ins.keyword} {flags + ' ' if flags else ''}{body}{nl}"
+
+
+def _flag_text(flag: str) -> str:
+    return flag if " " not in flag else f'"{flag}"'
+
+
+_PRAGMA = re.compile(r"\s*#\s*(hadolint|dockvenv:)\s*ignore", re.I)
+
+
+def _merge(edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Order the edits; an insertion and a replacement at the same line keep that order."""
+    return sorted(edits, key=lambda e: (e[0], e[1] >= e[0]))
