@@ -30,7 +30,7 @@ class Settings:
     """Distribution names never to move out of runtime dependencies, whatever the list says."""
     dev_target: str = "extra"
     """Where moved dev tools go: ``extra`` (``[project.optional-dependencies].dev``) or ``group`` (PEP 735)."""
-    uv_version: str = "0.9.5"
+    uv_version: str = "0.13.9"
     """The uv release the builder stage pins."""
     uv_source: str = "pip"
     """How the builder gets uv: ``pip`` (``pip install uv==X``) or ``image`` (``COPY --from=ghcr.io/astral-sh/uv``)."""

@@ -31,7 +31,7 @@ from dockvenv.analysis import (
     env_pairs,
     mounted_from,
 )
-from dockvenv.dockerfile import Dockerfile, Instruction, Stage, parse, splice
+from dockvenv.dockerfile import Dockerfile, Instruction, Stage, parse, splice, split_lines
 from dockvenv.rules.dv106_tool_venv import tool_venv
 from dockvenv.rules.dv202_source_tree_copied import is_whole_context
 from dockvenv.rules.dv301_env_copied import env_sources
@@ -44,6 +44,7 @@ _ACTIVATE = re.compile(r"(?:\.|source)\s+[^\s;&|\"']*bin/activate\s*(?:&&|;)\s*"
 _RUNNER = re.compile(r"\b(?:poetry|pipenv|uv)\s+run\s+(?:--[\w-]+(?:=\S+)?\s+)*")
 _PACKAGING = ("pyproject.toml", "setup.py", "setup.cfg", "requirements", "poetry.lock", "uv.lock",
               "Pipfile", "README", "LICENSE", "MANIFEST.in", "pdm.lock")
+_PIP_INSTALL = re.compile(r"\b(?:pip3?|python3?(?:\.\d+)? -m pip) install\b")
 _PIP_SELF = frozenset({"pip", "setuptools", "wheel"}) | BUILD_TOOLS
 
 
@@ -59,7 +60,7 @@ class BuildSpec:
 
 @dataclass(frozen=True)
 class Options:
-    uv_version: str = "0.9.5"
+    uv_version: str = "0.13.9"
     uv_source: str = "pip"
     syntax_directive: bool = True
     compile_bytecode: bool = True
@@ -139,8 +140,8 @@ class _Rewriter:
         edits = self._edits(dead, needs_builder)
         if not edits:
             return Result(self.df.text)
-        after = splice(self.df.text, edits)
-        if needs_builder or self.reasons:
+        after = _no_new_blank_runs(self.df.text, splice(self.df.text, edits))
+        if needs_builder:
             after = self._with_directive(after)
         return Result(after, tuple(self.reasons), None, tuple(self.notes))
 
@@ -186,13 +187,23 @@ class _Rewriter:
         else:
             spans = _rebase(drop, text, body, step)
             new_body = remove_commands(body, spans) if spans else body
-        new = self._programs(head + new_body, step)
+        new = self._pep668(self._programs(head + new_body, step), step)
         if (drop and keep == 0) or (ins.heredocs and not _heredoc_has_commands(new)):
             self.edits[ins.start_line] = ""
         elif new != text:
             self.edits[ins.start_line] = _ensure_newline(new, self.nl)
             if new_body != body:
                 self.reason("DV101/DV102/DV201: venv and source-tree install commands removed")
+
+    def _pep668(self, text: str, step: Step) -> str:
+        """Installs that ran in the venv now run in a distro Python that PEP 668 guards."""
+        if not self.distro or not self.facts.venvs or step.vars.get("PIP_BREAK_SYSTEM_PACKAGES"):
+            return text
+        new = _PIP_INSTALL.sub(lambda m: m.group(0) if "--break-system-packages" in m.string[m.end():m.end() + 200]
+                               .split("&&")[0] else m.group(0) + " --break-system-packages", text)
+        if new != text:
+            self.reason("DV501: installs into the distro Python pass --break-system-packages")
+        return new
 
     def _drop_heredoc_lines(self, body: str, step: Step) -> str:
         out = []
@@ -237,7 +248,8 @@ class _Rewriter:
         return False
 
     def _mark_install(self, ins: Instruction, cmd: Command) -> None:
-        full_is_install = pip_install(cmd) is not None or tool_venv(cmd, {}) is not None
+        pip = pip_install(cmd)
+        full_is_install = bool(pip and (pip.local_targets or pip.requirements)) or tool_venv(cmd, {}) is not None
         if self.install_at is None and full_is_install and self.df.stage_of(ins) is self.df.stages[-1]:
             self.install_at = ins
 
@@ -541,6 +553,25 @@ def _rebase(drop: list[tuple[int, int]], text: str, body: str, step: Step) -> li
         if (orig.start, orig.end) in wanted and mine.argv == orig.argv:
             out.append((mine.start, mine.end))
     return out
+
+
+def _no_new_blank_runs(before: str, after: str) -> str:
+    """Deleted instructions leave no longer runs of blank lines than the file already had."""
+    def longest(lines: list[str]) -> int:
+        run = best = 0
+        for line in lines:
+            run = run + 1 if not line.strip() else 0
+            best = max(best, run)
+        return best
+
+    limit = max(longest(split_lines(before)), 1)
+    out: list[str] = []
+    run = 0
+    for line in split_lines(after):
+        run = run + 1 if not line.strip() else 0
+        if run <= limit:
+            out.append(line)
+    return "".join(out)
 
 
 def _blank(line: str) -> bool:

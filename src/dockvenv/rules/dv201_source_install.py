@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from dockvenv.analysis import from_mount_install, pip_install
+from dockvenv.analysis import expanded, from_mount_install, pip_install
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context, finding, steps
 
@@ -38,7 +38,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if not facts.in_runtime(step):
             continue
         for cmd in step.commands:
-            pip = pip_install(cmd)
+            pip = pip_install(expanded(cmd, step))
             if pip is None or from_mount_install(step.ins, pip):
                 continue
             for target in pip.local_targets:
@@ -47,4 +47,4 @@ def check(ctx: Context) -> Iterator[Finding]:
                               if kind.startswith("e") else
                               f"runtime stage builds and installs the source tree '{target}'")
             for req in pip.requirements:
-                yield finding(CODE, path, step.ins, f"runtime stage installs -r {req}: unlocked ranges resolved at build time")
+                yield finding(CODE, path, step.ins, f"runtime stage installs -r {req} from the source tree, not a built wheel")
