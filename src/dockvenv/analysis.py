@@ -21,6 +21,7 @@ _PIP = re.compile(r"^pip(\d(\.\d+)?)?$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=+]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _DIRNAME = re.compile(r"\$\(dirname\s+[\"']?([^\s$()\"']+)[\"']?\s*\)")
 _GENERIC_VENV_BIN = re.compile(r"(?:^|/)(?:\.?venv|virtualenv|env|\.?[\w-]*venv[\w-]*)/bin/([\w.+-]+)$")
+_SYSTEM_PREFIXES = frozenset({"", "/usr", "/usr/local"})
 _VENV_VARS = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "VENV_PATH", "VENV", "VIRTUALENV_PATH")
 BUILD_TOOLS = frozenset(
     {"uv", "poetry", "pipenv", "build", "wheel", "hatch", "pdm", "pip-tools", "virtualenv", "setuptools-scm"}
@@ -290,7 +291,9 @@ def analyze(df: Dockerfile) -> Facts:
                         val = global_vars[key]
                     values[key] = expand(val, values)
                     if key in _VENV_VARS and values[key]:
-                        venvs.add(absolute(values[key], workdir))
+                        where = absolute(values[key], workdir)
+                        if where.rstrip("/") not in _SYSTEM_PREFIXES:  # UV_PROJECT_ENVIRONMENT=/usr/local: no venv
+                            venvs.add(where)
                     if key == "POETRY_VIRTUALENVS_IN_PROJECT" and values[key].lower() in ("true", "1"):
                         venvs.add(absolute(".venv", workdir))
             elif ins.cmd == "RUN":

@@ -22,6 +22,16 @@ from dockvenv.project import decode
 
 def write(root: str, edits: Sequence[FileEdit], force: bool = False) -> list[str]:
     """Write every changed edit; return the paths written."""
+    targets = refuse(root, edits, force)
+    written = []
+    for path, edit in targets:
+        _write_one(path, edit)
+        written.append(edit.path)
+    return written
+
+
+def refuse(root: str, edits: Sequence[FileEdit], force: bool = False) -> list[tuple[Path, FileEdit]]:
+    """Raise if any changed edit may not be written; else the (path, edit) pairs to write."""
     base = Path(root).resolve()
     todo = [e for e in edits if e.changed]
     targets = [(_target(base, e.path), e) for e in todo]
@@ -31,19 +41,22 @@ def write(root: str, edits: Sequence[FileEdit], force: bool = False) -> list[str
             raise InputError(f"{dirty[0]}: has uncommitted changes; commit or stash them, or pass --force")
     for path, edit in targets:
         _check_unchanged(path, edit)
-    written = []
+    by_file: dict[Path, FileEdit] = {}
     for path, edit in targets:
-        _write_one(path, edit)
-        written.append(edit.path)
-    return written
+        other = by_file.setdefault(path, edit)
+        if other.after != edit.after:
+            raise InputError(f"{edit.path}: is the same file as {other.path} (a symlink), and the plan changes "
+                             "them differently; migrate through one name only")
+    return [(path, edit) for path, edit in by_file.items()]
 
 
 def _target(base: Path, rel: str) -> Path:
+    """Where the bytes of ``rel`` live: a symlink inside the project is written through, not replaced."""
     path = base / rel
     parent = path.parent.resolve()
     if not parent.is_relative_to(base) or (path.is_symlink() and not path.resolve().is_relative_to(base)):
         raise InputError(f"{rel}: refusing to write outside the project")
-    return parent / path.name
+    return path.resolve() if path.is_symlink() else parent / path.name
 
 
 def _check_unchanged(path: Path, edit: FileEdit) -> None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from dockvenv import __version__
-from dockvenv.errors import DockvenvError
+from dockvenv.errors import DockvenvError, InputError
 
 EXAMPLES = """\
 examples:
@@ -92,7 +92,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def settings_for(project_text: str | None, args: argparse.Namespace) -> "Settings":  # noqa: F821
     from dockvenv.config import apply, load
 
-    settings = load(project_text)
+    settings = _known_codes(load(project_text), "pyproject.toml")
     flags = {
         "select": getattr(args, "select", None),
         "ignore": getattr(args, "ignore", None),
@@ -101,7 +101,21 @@ def settings_for(project_text: str | None, args: argparse.Namespace) -> "Setting
         "uv_version": getattr(args, "uv_version", None),
         "include_dev": getattr(args, "include_dev", None),
     }
-    return apply(settings, flags, "command line")
+    return _known_codes(apply(settings, flags, "command line"), "command line")
+
+
+def _known_codes(settings: "Settings", origin: str) -> "Settings":  # noqa: F821
+    """Rule prefixes upper-cased; one that names no rule is a usage error, not a silent no-op."""
+    from dockvenv.errors import UsageError
+    from dockvenv.rules import BY_CODE
+
+    select = tuple(p.upper() for p in settings.select)
+    ignore = tuple(p.upper() for p in settings.ignore)
+    for prefix in (*select, *ignore):
+        if not any(code.startswith(prefix) for code in BY_CODE):
+            error = UsageError if origin == "command line" else InputError
+            raise error(f"{origin}: no rule code starts with {prefix!r} (see 'dockvenv rule')")
+    return replace(settings, select=select, ignore=ignore)
 
 
 def display(root: str, rel: str) -> str:
@@ -115,9 +129,15 @@ def _check(args: argparse.Namespace) -> int:
 
     found = []
     for root in args.paths:
-        project = read_project(root)
-        settings = settings_for(project.text("pyproject.toml"), args)
-        found += [replace(f, path=display(root, f.path)) for f in findings(project, settings)]
+        try:
+            project = read_project(root)
+            settings = settings_for(project.text("pyproject.toml"), args)
+            found += [replace(f, path=display(root, f.path)) for f in findings(project, settings)]
+        except DockvenvError as exc:
+            message = str(exc)
+            if isinstance(exc, InputError) and not message.startswith((f"{root}:", "command line:")):
+                raise InputError(display(root, message)) from None  # name the file as the user sees it
+            raise
     sys.stdout.write(render(found, args.format))
     return 1 if found else 0
 

@@ -10,18 +10,43 @@ from __future__ import annotations
 import posixpath
 import re
 from functools import lru_cache
+from typing import Callable
+
+from dockvenv.errors import InputError
 
 
-def patterns(text: str | None) -> tuple[tuple[bool, str], ...]:
-    """(negated, pattern) pairs of a .dockerignore text, comments and blanks dropped."""
+def for_dockerfile(text_of: Callable[[str], str | None], dockerfile: str) -> tuple[tuple[bool, str], ...]:
+    """The patterns for the build context of ``dockerfile`` (taken to be its folder).
+
+    ``Dockerfile.dockerignore`` next to the Dockerfile wins over the context's
+    ``.dockerignore``, as in BuildKit.
+    """
+    context = posixpath.dirname(dockerfile)
+    for path in (f"{dockerfile}.dockerignore", f"{context}/.dockerignore" if context else ".dockerignore"):
+        text = text_of(path)
+        if text is not None:
+            return patterns(text, path)
+    return ()
+
+
+def patterns(text: str | None, path: str = ".dockerignore") -> tuple[tuple[bool, str], ...]:
+    """(negated, pattern) pairs of a .dockerignore text, comments and blanks dropped.
+
+    A pattern Docker would refuse (``[z-a]``, an unclosed ``[``) is an InputError naming
+    ``path`` and the line, as ``docker build`` fails on it too.
+    """
     out = []
-    for raw in (text or "").lstrip("\ufeff").splitlines():
+    for number, raw in enumerate((text or "").lstrip("\ufeff").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         neg = line.startswith("!")
         pat = line[1:].strip() if neg else line
         pat = posixpath.normpath(pat.lstrip("/")) if pat.strip("/") else "."
+        try:
+            _regex(pat)
+        except re.error:
+            raise InputError(f"{path}:{number}: invalid pattern {line!r}") from None
         out.append((neg, pat))
     return tuple(out)
 
@@ -44,13 +69,14 @@ def _regex(pattern: str) -> re.Pattern[str]:
         elif ch == "?":
             out += "[^/]"
         elif ch == "[":
-            end = pattern.find("]", i)
+            start = i + 1 + (pattern[i + 1 : i + 2] in ("!", "^"))
+            end = pattern.find("]", start + 1 if pattern[start : start + 1] == "]" else start)
             if end < 0:
-                out += re.escape(ch)
-            else:
-                cls = pattern[i + 1 : end].replace("\\", "\\\\")
-                out += "[" + ("^" + cls[1:] if cls.startswith("!") else cls) + "]"
-                i = end
+                raise re.error(f"unclosed [ in {pattern!r}")  # Go's filepath.Match: ErrBadPattern
+            negate = "^" if start > i + 1 else ""
+            members = "".join(c if c == "-" else re.escape(c) for c in pattern[start:end])
+            out += f"[{negate}{members}]"
+            i = end
         elif ch == "\\" and i + 1 < len(pattern):
             i += 1
             out += re.escape(pattern[i])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
-from dockvenv.errors import UsageError
+from dockvenv.errors import DockvenvError, UsageError
 from dockvenv.model import Plan
 
 
@@ -19,8 +21,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--interactive needs a terminal; use --dry-run to see the changes or --yes to apply them")
     plans = []
     for root in args.paths:
-        project = read_project(root)
-        plans.append((root, build_plan(project, settings_for(project.text("pyproject.toml"), args))))
+        with _named_from(root):
+            project = read_project(root)
+            plans.append((root, build_plan(project, settings_for(project.text("pyproject.toml"), args))))
     pending = any(p.changes for _r, p in plans)
     for root, plan in plans:
         _report_unsupported(root, plan)
@@ -39,16 +42,36 @@ def run(args: argparse.Namespace) -> int:
     if args.interactive:
         from dockvenv.render.review import review_and_write
 
-        return max([review_and_write(root, plan, force=args.force) for root, plan in plans] or [0])
-    from dockvenv.apply import write
+        results = []
+        for root, plan in plans:
+            with _named_from(root):
+                results.append(review_and_write(root, plan, force=args.force))
+        return max(results or [0])
+    from dockvenv.apply import refuse, write
 
+    for root, plan in plans:  # every project's refusals before the first write
+        with _named_from(root):
+            refuse(plan.root, plan.changes, force=args.force)
     for root, plan in plans:
-        written = write(plan.root, plan.changes, force=args.force)
+        with _named_from(root):
+            written = write(plan.root, plan.changes, force=args.force)
         for path in written:
             print(f"migrated {_display(root, path)}")
         if not written:
             print(f"{root}: nothing to migrate")
     return 0
+
+
+@contextmanager
+def _named_from(root: str) -> Iterator[None]:
+    """Errors name files from the project root; say which project when there is more than ``.``."""
+    try:
+        yield
+    except DockvenvError as exc:
+        msg = str(exc)
+        if root in (".", "./", "") or msg.startswith(f"{root}:"):
+            raise
+        raise type(exc)(f"{_display(root, msg)}") from None
 
 
 def _report_unsupported(root: str, plan: Plan) -> None:

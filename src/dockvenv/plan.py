@@ -55,18 +55,31 @@ def build_plan(project: Project, settings: Settings) -> Plan:
         edit = ignore_rewrite.plan(project, context)
         if edit is not None:
             edits.append(edit)
-    edits += _dependency_edits(project, settings)
+    dep_edits = _dependency_edits(project, settings)
+    edits += dep_edits
+    notes += _lock_notes(project, dep_edits)
     return Plan(project.root, tuple(findings), tuple(edits), tuple(unsupported), tuple(notes))
 
 
 def _dependency_edits(project: Project, settings: Settings) -> list[FileEdit]:
-    try:
-        from dockvenv.deps import analyze_dependencies, plan_dependency_edits
-    except ImportError:  # TEMP until deps lands
-        return []
+    from dockvenv.deps import analyze_dependencies, plan_dependency_edits
 
     report = analyze_dependencies(project, settings)
     return list(plan_dependency_edits(project, settings, report))
+
+
+def _lock_notes(project: Project, dep_edits: list[FileEdit]) -> list[str]:
+    """A lock that still lists the moved dev tools must be refreshed, or the image keeps them."""
+    out = []
+    for edit in dep_edits:
+        if not edit.path.endswith("pyproject.toml") or not edit.changed:
+            continue
+        folder = posixpath.dirname(edit.path)
+        for lock, command in (("uv.lock", "uv lock"), ("poetry.lock", "poetry lock")):
+            if project.exists(_join(folder, lock)):
+                out.append(f"{_join(folder, lock)}: run '{command}' after this migration: "
+                           "the lock still lists the dev tools moved out of the runtime dependencies")
+    return out
 
 
 def _exposed_contexts(project: Project, ctx: check.Context) -> set[str]:

@@ -173,21 +173,20 @@ def remove_commands(text: str, spans: list[tuple[int, int]]) -> str:
     ``a && b && c`` minus ``b`` is ``a && c``; minus ``a`` it is ``b && c``: the
     operator and the blanks or line continuation after the removed command go with it.
     """
-    drop = sorted(spans, reverse=True)
-    toks = _tokens(text)
-    for start, end in drop:
+    joiners = ("&&", ";", "\n", "||")
+    for start, end in sorted(spans, reverse=True):
+        toks = _tokens(text)
         after = [t for t in toks if t.start >= end]
         before = [t for t in toks if t.end <= start]
-        if after and after[0].op and after[0].text in ("&&", ";", "\n", "||"):
-            # cut up to the first token of the next command
-            nxt = next((t for t in after[1:] if True), None)
-            cut_end = nxt.start if nxt else after[0].end
-            text = text[:start] + text[cut_end:]
-        elif before and before[-1].op and before[-1].text in ("&&", ";", "\n", "||"):
-            prev_word = next((t for t in reversed(before[:-1])), None)
-            cut_start = prev_word.end if prev_word else before[-1].start
-            text = text[:cut_start] + text[end:]
+        nxt = next((t for t in after if not t.op), None)
+        ops_after = [t for t in after if t.op and (nxt is None or t.start < nxt.start)]
+        prev = next((t for t in reversed(before) if not t.op), None)
+        ops_before = [t for t in before if t.op and (prev is None or t.start > prev.end)]
+        if nxt is not None and ops_after and ops_after[0].text in joiners:
+            text = text[:start] + text[nxt.start:]
+        elif prev is not None and ops_before and ops_before[-1].text in joiners:
+            keep_tail = text[end:]
+            text = text[:prev.end] + keep_tail
         else:
             text = text[:start] + text[end:]
-        toks = _tokens(text)
     return text

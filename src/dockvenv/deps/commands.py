@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from dockvenv.deps.devtools import program_distribution
 from dockvenv.dockerfile import parse as parse_dockerfile

@@ -10,8 +10,9 @@ pin a package to run time; one under ``if TYPE_CHECKING:`` never runs at all.
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 _GUARDS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 # Names the dotenv codemod can give a "no .env file" stand-in (see rewrite/dotenv.py).
@@ -55,15 +56,21 @@ def is_runtime_source(path: str) -> bool:
     return not any(p in _SKIP_DIRS or p.startswith(".") for p in parts[:-1])
 
 
-def scan(sources: Iterable[tuple[str, str]]) -> Scan:
+def scan(sources: Iterable[tuple[str, str]], only: Iterable[str] | None = None) -> Scan:
+    """Imports of every source; with ``only``, a file is parsed only when it names one of
+    those modules (or calls load_dotenv): most files name no dev tool at all."""
     out = Scan()
+    wanted = None
+    if only is not None:
+        names = sorted(set(only) | {"load_dotenv"})
+        wanted = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b")
     for path, text in sources:
         out.files += 1
-        if "import" not in text:
+        if "import" not in text or (wanted is not None and not wanted.search(text)):
             continue
         try:
             tree = ast.parse(text.lstrip("\ufeff"), path)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # not ours to judge; a broken file imports nothing we can see
         _File(path, out, "load_dotenv" in text).run(tree)
     return out
@@ -151,8 +158,10 @@ class _File:
                 if not guarded:
                     self.out.dotenv.append(DotenvSite(self.path, sub.lineno, imp, fixable, why))
             elif (
-                isinstance(f, ast.Attribute) and f.attr == "load_dotenv"
-                and isinstance(f.value, ast.Name) and f.value.id in self.modules
+                isinstance(f, ast.Attribute)
+                and f.attr == "load_dotenv"
+                and isinstance(f.value, ast.Name)
+                and f.value.id in self.modules
             ):
                 imp, guarded = self.modules[f.value.id]
                 if not guarded:
@@ -176,7 +185,10 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 def _is_main_guard(test: ast.expr) -> bool:
     return (
-        isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__" and len(test.comparators) == 1
-        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__"
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
     )

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -18,8 +19,27 @@ from dockvenv.deps.devtools import canonical
 from dockvenv.deps.model import Declared
 
 DEV_EXTRAS = frozenset(
-    {"dev", "develop", "development", "devel", "test", "tests", "testing", "lint", "linting",
-     "typing", "typecheck", "types", "mypy", "docs", "doc", "style", "qa", "ci", "coverage"}
+    {
+        "dev",
+        "develop",
+        "development",
+        "devel",
+        "test",
+        "tests",
+        "testing",
+        "lint",
+        "linting",
+        "typing",
+        "typecheck",
+        "types",
+        "mypy",
+        "docs",
+        "doc",
+        "style",
+        "qa",
+        "ci",
+        "coverage",
+    }
 )
 
 
@@ -34,7 +54,6 @@ class Manifest:
     dev_names: set[str] = field(default_factory=set)  # names listed in dev tables
     plugin_groups: set[str] = field(default_factory=set)  # entry-point groups it declares
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, why) not editable
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 def requirement_name(spec: str) -> str | None:
@@ -55,12 +74,17 @@ def _names(values: Iterable[Any]) -> set[str]:
     return out
 
 
+def _table(data: Any, *path: str) -> dict[str, Any]:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
 def read_pyproject(path: str, text: str) -> Manifest:
     data = parse_toml(text, path)
-    m = Manifest(path, "pyproject", data=data)
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
-    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    m = Manifest(path, "pyproject")
+    project = _table(data, "project")
+    poetry = _table(data, "tool", "poetry")
     name = project.get("name") or poetry.get("name")
     m.name = canonical(name) if isinstance(name, str) else None
     deps = project.get("dependencies")
@@ -71,35 +95,30 @@ def read_pyproject(path: str, text: str) -> Manifest:
             if n:
                 line = lines[i] if i < len(lines) else 1
                 m.declared.append(Declared(n, spec, path, line, "project.dependencies"))
-    pdeps = poetry.get("dependencies")
-    if isinstance(pdeps, dict):
-        lines_by_key = tomlpos.key_lines(text, ("tool", "poetry", "dependencies"))
-        for key, val in pdeps.items():
-            if key.lower() == "python":
-                continue
-            spec = _poetry_spec(val)
+    pdeps = _table(poetry, "dependencies")
+    lines_by_key = tomlpos.key_lines(text, ("tool", "poetry", "dependencies")) if pdeps else {}
+    for key, val in pdeps.items():
+        if key.lower() != "python":
             line = lines_by_key.get(key, 1)
+            spec = tomlpos.value_text(text, line) if key in lines_by_key else _poetry_spec(val)
             m.declared.append(Declared(canonical(key), spec, path, line, "tool.poetry.dependencies"))
-    for group, val in (project.get("optional-dependencies") or {}).items():
+    for group, val in _table(project, "optional-dependencies").items():
         if canonical(group) in DEV_EXTRAS and isinstance(val, list):
             m.dev_names |= _names(val)
-    for val in (data.get("dependency-groups") or {}).values():
+    for val in _table(data, "dependency-groups").values():
         if isinstance(val, list):
             m.dev_names |= _names(val)
-    for group in (poetry.get("group") or {}).values():
-        if isinstance(group, dict) and isinstance(group.get("dependencies"), dict):
-            m.dev_names |= {canonical(k) for k in group["dependencies"]}
-    if isinstance(poetry.get("dev-dependencies"), dict):
-        m.dev_names |= {canonical(k) for k in poetry["dev-dependencies"]}
-    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
-    for val in (pdm.get("dev-dependencies") or {}).values():
+    for group in _table(poetry, "group").values():
+        m.dev_names |= {canonical(k) for k in _table(group, "dependencies")}
+    m.dev_names |= {canonical(k) for k in _table(poetry, "dev-dependencies")}
+    for val in _table(data, "tool", "pdm", "dev-dependencies").values():
         if isinstance(val, list):
             m.dev_names |= _names(val)
-    uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
-    if isinstance(uv.get("dev-dependencies"), list):
-        m.dev_names |= _names(uv["dev-dependencies"])
-    m.plugin_groups |= set((project.get("entry-points") or {}).keys())
-    m.plugin_groups |= set((poetry.get("plugins") or {}).keys())
+    uv_dev = _table(data, "tool", "uv").get("dev-dependencies")
+    if isinstance(uv_dev, list):
+        m.dev_names |= _names(uv_dev)
+    m.plugin_groups |= set(_table(project, "entry-points"))
+    m.plugin_groups |= set(_table(poetry, "plugins"))
     return m
 
 
@@ -173,8 +192,8 @@ def read_setup_py(path: str, text: str) -> Manifest:
     m = Manifest(path, "setup.py")
     try:
         tree = ast.parse(text.lstrip("\ufeff"))
-    except SyntaxError as exc:
-        m.problems.append((exc.lineno or 1, "setup.py does not parse"))
+    except (SyntaxError, ValueError, RecursionError) as exc:
+        m.problems.append((getattr(exc, "lineno", None) or 1, "setup.py does not parse"))
         return m
     call = setup_call(tree)
     if call is None:
@@ -194,12 +213,10 @@ def read_setup_py(path: str, text: str) -> Manifest:
                 m.problems.append((kw.value.lineno, "install_requires is computed, not a literal list"))
         elif kw.arg == "extras_require":
             if isinstance(kw.value, ast.Dict):
-                for k, v in zip(kw.value.keys, kw.value.values):
+                for k, v in zip(kw.value.keys, kw.value.values, strict=True):
                     if isinstance(k, ast.Constant) and canonical(str(k.value)) in DEV_EXTRAS:
                         if isinstance(v, (ast.List, ast.Tuple)):
-                            m.dev_names |= _names(
-                                e.value for e in v.elts if isinstance(e, ast.Constant)
-                            )
+                            m.dev_names |= _names(e.value for e in v.elts if isinstance(e, ast.Constant))
             else:
                 m.problems.append((kw.value.lineno, "extras_require is computed, not a literal dict"))
         elif kw.arg == "entry_points" and isinstance(kw.value, ast.Dict):

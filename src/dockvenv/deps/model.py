@@ -31,3 +31,5 @@ class DependencyReport:
     unfixable: tuple[tuple[Declared, str], ...] = ()
     # import-time load_dotenv() calls the codemod cannot rewrite, with why
     dotenv_unfixable: tuple[tuple[str, int, str], ...] = ()
+    # declarations that cannot be read, e.g. a computed install_requires: (path, line, why)
+    notes: tuple[tuple[str, int, str], ...] = ()

@@ -69,9 +69,9 @@ def _entries(text: str):  # type: ignore[no-untyped-def]
             table = key[0] if key else table
             continue
         key = parse_key(line)
-        if key is None or "=" not in line[key[1]:key[1] + 1]:
+        if key is None or "=" not in line[key[1] : key[1] + 1]:
             continue
-        rest = line[key[1] + 1:]
+        rest = line[key[1] + 1 :]
         for quote in ('"""', "'''"):
             if rest.count(quote) == 1:
                 in_string = quote
@@ -139,3 +139,25 @@ def _string_end(text: str, i: int, q: str, triple: bool) -> int:
             j += 1
         j += 1
     return j + 1
+
+
+def value_text(text: str, line: int) -> str:
+    """The value of the ``key = value`` on a 1-based line, as written, comment dropped."""
+    lines = _lines(text)
+    if not 0 < line <= len(lines):
+        return ""
+    raw = lines[line - 1].rstrip("\r")
+    key = parse_key(raw)
+    rest = raw[key[1] + 1 :] if key else raw.partition("=")[2]
+    quote = ""
+    for i, ch in enumerate(rest):
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"':
+                continue
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return rest[:i].strip()
+    return rest.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Sequence
+from urllib.parse import quote
 
 from dockvenv import __version__
 from dockvenv.model import Finding
@@ -42,12 +43,19 @@ def as_json(findings: Sequence[Finding]) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def as_github(findings: Sequence[Finding]) -> str:
     out = []
     for f in findings:
-        msg = f.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        loc = f"file={f.path},line={max(f.line, 1)},col={f.col}"
-        out.append(f"::warning {loc},title={f.code}::{f.code} {msg}")
+        loc = f"file={_gh_property(f.path)},line={max(f.line, 1)},col={f.col}"
+        out.append(f"::warning {loc},title={f.code}::{f.code} {_gh_data(f.message)}")
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -71,7 +79,7 @@ def as_sarif(findings: Sequence[Finding]) -> str:
     index = {code: i for i, code in enumerate(codes)}
     results = []
     for f in findings:
-        location: dict[str, object] = {"artifactLocation": {"uri": f.path}}
+        location: dict[str, object] = {"artifactLocation": {"uri": quote(f.path)}}  # a URI reference
         if f.line > 0:
             location["region"] = {"startLine": f.line, "startColumn": max(f.col, 1)}
         results.append({

@@ -226,6 +226,8 @@ class _Rewriter:
             mark and self.reason("DV102: venv activation removed")
             return True
         if tool_venv(cmd, step.vars):
+            if not self.spec.packageable:
+                return False
             mark and self.reason("DV106: project venv install replaced by the wheel install")
             return True
         if full.argv[:2] in (("poetry", "config"), ("poetry", "lock"), ("uv", "lock"), ("pipenv", "lock")):
@@ -235,17 +237,29 @@ class _Rewriter:
             return False
         names = {re.split(r"[<>=!~\[ ;]", t.strip("'\""), maxsplit=1)[0].lower() for t in pip.targets}
         if pip.local_targets or pip.requirements:
-            if self.spec.packageable or not pip.requirements:
+            if self.spec.packageable:
                 for target in pip.local_targets:
                     if "[" in target:
                         self.extras = tuple(target.split("[", 1)[1].rstrip("]'\"").split(","))
                 mark and self.reason("DV201: source-tree install replaced by the wheel install")
                 return True
             return False
-        if pip.targets and names <= _PIP_SELF:
+        if pip.targets and names <= _PIP_SELF and not names & self._tools_still_run():
             mark and self.reason("DV203: build tools no longer installed in the runtime image")
             return True
         return False
+
+    def _tools_still_run(self) -> set[str]:
+        """Programs that runtime commands other than project installs still run."""
+        used = set()
+        for s in self.facts.steps:
+            if self.facts.in_runtime(s):
+                for c in s.commands:
+                    if c.argv and not (self.spec.packageable and tool_venv(c, s.vars)):
+                        used.add(c.program)
+                if s.ins.cmd in ("CMD", "ENTRYPOINT") and s.ins.value:
+                    used.update(w.rsplit("/", 1)[-1] for w in s.ins.value[:1] + tuple(s.ins.args.split()[:1]))
+        return used - {"pip", "pip3", "python", "python3"}
 
     def _mark_install(self, ins: Instruction, cmd: Command) -> None:
         pip = pip_install(cmd)
@@ -458,6 +472,8 @@ class _Rewriter:
         final = self.df.stages[-1]
         base = o.builder_base or _root_base(self.df, final)
         brk = " --break-system-packages" if self.distro else ""
+        if not o.builder_base and "python" not in base.lower():
+            base, brk = "python:3.12-slim", ""  # the runtime base brings no Python; a pure wheel builds anywhere
         lines = [f"FROM {base} AS {BUILDER}"]
         if o.uv_source == "image":
             lines.append(f"COPY --from=ghcr.io/astral-sh/uv:{o.uv_version} /uv /uvx /bin/")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -37,7 +38,10 @@ _DEST = {
     "extra": (("project", "optional-dependencies", "dev"), "[project.optional-dependencies].dev"),
     "group": (("dependency-groups", "dev"), "[dependency-groups].dev"),
     "pdm": (("tool", "pdm", "dev-dependencies", "dev"), "[tool.pdm.dev-dependencies].dev"),
-    "poetry-group": (("tool", "poetry", "group", "dev", "dependencies"), "[tool.poetry.group.dev.dependencies]"),
+    "poetry-group": (
+        ("tool", "poetry", "group", "dev", "dependencies"),
+        "[tool.poetry.group.dev.dependencies]",
+    ),
     "poetry-dev": (("tool", "poetry", "dev-dependencies"), "[tool.poetry.dev-dependencies]"),
 }
 
@@ -48,7 +52,9 @@ def destination(data: dict[str, Any], table: str, dev_target: str = "extra") -> 
     if table == "tool.poetry.dependencies":
         poetry = tool.get("poetry", {})
         old = "dev-dependencies" in poetry and "group" not in poetry
-        return Destination("poetry-dev" if old else "poetry-group", *_DEST["poetry-dev" if old else "poetry-group"])
+        return Destination(
+            "poetry-dev" if old else "poetry-group", *_DEST["poetry-dev" if old else "poetry-group"]
+        )
     extras = data.get("project", {}).get("optional-dependencies", {})
     if dev_target == "group":
         kind = "group"
@@ -73,7 +79,7 @@ def name_of(spec: str) -> str:
 def move(text: str, table: str, names: Collection[str], dev_target: str = "extra") -> str:
     """``text`` with every entry of ``table`` named in ``names`` moved to the dev place."""
     bom = "\ufeff" if text.startswith("\ufeff") else ""
-    body = text[len(bom):]
+    body = text[len(bom) :]
     crlf = "\r\n" in body and body.count("\r\n") == body.count("\n")
     if crlf:
         body = body.replace("\r\n", "\n")
@@ -110,9 +116,9 @@ def check(after: str, intended: dict[str, Any]) -> None:
         raise EditRefused("tomlkit would change the meaning of this file (dotted keys?); edit it by hand")
 
 
-def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+def _get(data: Any, path: tuple[str, ...]) -> Any:
     for key in path:
-        if not isinstance(data, dict) or key not in data:
+        if not hasattr(data, "keys") or key not in data:
             return None
         data = data[key]
     return data
@@ -155,6 +161,7 @@ def _edit_pep508(body: str, names: set[str], dest: tuple[str, ...]) -> str:
             deps._reindex()
     multiline = "\n" in body and _was_multiline(groups)
     indent = _indent(groups)
+    created = _get(doc, dest) is None
     target = _dest_array(doc, dest, multiline)
     have = {name_of(str(v)) for v in target}
     new = [(v, c) for v, c in moved if name_of(str(v)) not in have]
@@ -166,6 +173,9 @@ def _edit_pep508(body: str, names: set[str], dest: tuple[str, ...]) -> str:
         _append(target, value, comment, multiline, indent)
     if isinstance(target, Array) and multiline and new and target._value and not _closes_on_newline(target):
         target.add_line(indent="")
+        if created and not _trailing_comma(groups):
+            last = [g for g in target._value if g.value is not None and not _is_comment_or_ws(g.value)][-1]
+            last.comma = None
     return doc.as_string()
 
 
@@ -194,6 +204,11 @@ def _indent(groups: list[Any]) -> str:
         if g.indent is not None and "\n" in g.indent.s:
             return g.indent.s.rsplit("\n", 1)[1]
     return "    "
+
+
+def _trailing_comma(groups: list[Any]) -> bool:
+    values = [g for g in groups if g.value is not None and not _is_comment_or_ws(g.value)]
+    return not values or values[-1].comma is not None
 
 
 def _closes_on_newline(arr: Any) -> bool:
@@ -232,7 +247,7 @@ def _dest_array(doc: Any, dest: tuple[str, ...], multiline: bool) -> Any:
             else:
                 if depth > 0:
                     table.add(tomlkit.nl())
-                node.add(key, table)
+                _put(node, key, table)
         node = node[key]
     if dest[-1] not in node:
         arr = tomlkit.array()
@@ -245,11 +260,18 @@ def _add_key(node: Any, key: str, item: Any) -> None:
     from tomlkit.items import Whitespace
 
     body = getattr(node, "value", node).body if hasattr(node, "value") else node.body
-    trailing = []
+    trailing: list[Any] = []
     while body and body[-1][0] is None and isinstance(body[-1][1], Whitespace):
         trailing.insert(0, body.pop())
-    node.add(key, item)
+    _put(node, key, item)
     body.extend(trailing)
+
+
+def _put(node: Any, key: Any, item: Any) -> None:
+    if hasattr(node, "add"):
+        node.add(key, item)
+    else:  # an out-of-order table (a [project] split by other tables) only takes item assignment
+        node[key] = item
 
 
 def _insert_after(doc: Any, after: str, key: str, table: Any) -> None:
@@ -263,6 +285,8 @@ def _intended_poetry(data: dict[str, Any], names: set[str], dest: tuple[str, ...
     poetry = data["tool"]["poetry"]
     deps = poetry["dependencies"]
     moved = [k for k in deps if str(canonicalize_name(k)) in names and k.lower() != "python"]
+    if not moved:
+        return []
     node = poetry
     for key in dest[2:]:
         node = node.setdefault(key, {})
@@ -304,7 +328,9 @@ def _edit_poetry(body: str, names: set[str], dest: tuple[str, ...]) -> str:
     poetry = doc["tool"]["poetry"]
     deps = poetry["dependencies"]
     entries = [(k, v) for k, v in deps.value.body if k is not None]
-    moved = [(k, v) for k, v in entries if str(canonicalize_name(k.key)) in names and k.key.lower() != "python"]
+    moved = [
+        (k, v) for k, v in entries if str(canonicalize_name(k.key)) in names and k.key.lower() != "python"
+    ]
     node = poetry
     for depth, key in enumerate(dest[2:]):
         if key not in node:
@@ -329,13 +355,16 @@ def _ends_blank(table: Any) -> bool:
 
 
 def _without_optional(table: Any) -> Any:
+    """The inline table as written, minus its ``optional = ...`` pair."""
+    import re
+
     import tomlkit
 
-    inner = ", ".join(
-        f"{k.as_string().strip()} = {v.as_string()}" for k, v in table.value.body
-        if k is not None and k.key != "optional"
-    )
-    new = tomlkit.parse(f"x = {{{inner}}}")["x"]
+    raw = table.as_string()
+    new_raw = re.sub(r"\s*,\s*optional\s*=\s*(true|false)\b", "", raw, count=1)
+    if new_raw == raw:
+        new_raw = re.sub(r"\boptional\s*=\s*(true|false)\s*,?\s*", "", raw, count=1)
+    new = tomlkit.parse(f"x = {new_raw}")["x"]
     new.trivia.comment_ws = table.trivia.comment_ws
     new.trivia.comment = table.trivia.comment
     new.trivia.trail = table.trivia.trail

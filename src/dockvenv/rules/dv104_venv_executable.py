@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from dockvenv.analysis import expand, venv_of_executable
+from dockvenv.analysis import absolute, expand, venv_of_executable
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context, finding, steps
-from dockvenv.shell import commands
+from dockvenv.shell import commands, shell_script
 
 CODE = "DV104"
 NAME = "venv-executable"
@@ -40,14 +40,19 @@ def check(ctx: Context) -> Iterator[Finding]:
         if ins.cmd == "RUN":
             words = [w for c in step.commands for w in c.argv[:1]]
         elif ins.json:
-            words = [w for w in ins.value if not w.startswith("-")]
-            words += [w for v in ins.value for c in commands(v) for w in c.argv[:1]]
+            # the program and any path handed to a wrapper (tini --, an entrypoint script); a
+            # shell's -c script is split into commands, other arguments are data
+            words = [w for w in ins.value if not w.startswith("-") and not any(ch.isspace() for ch in w)]
+            script = shell_script(ins.value[1:] if ins.cmd == "HEALTHCHECK" else ins.value)
+            words += [w for c in commands(script or "") for w in c.argv[:1]]
         else:
             text = ins.args if ins.cmd != "HEALTHCHECK" else " ".join(ins.value[1:])
             words = [w for c in commands(text) for w in c.argv[:1]]
         seen = set()
         for word in words:
             venv = venv_of_executable(expand(word, step.vars), facts.venvs)
+            if venv and not venv.startswith(("/", "$")):
+                venv = absolute(venv, step.workdir)  # ./venv/bin/python run from WORKDIR /srv
             if venv and word not in seen:
                 seen.add(word)
                 yield finding(CODE, path, ins, f"{ins.cmd} runs {word} from the virtualenv {venv}")

@@ -15,7 +15,9 @@ Install the locked dependencies in their own layer, then the project's wheel wit
 ``--no-deps``, both from ``RUN --mount=from=builder``.
 
 ## Fix safety
-Safe: ``dockvenv migrate`` replaces the copy with those two installs.
+Safe: ``dockvenv migrate`` replaces the copy with those two installs. A copied folder
+that only holds a venv (``COPY --from=builder /app /app`` with ``/app/.venv`` inside)
+is reported but not changed: it may carry other files the image needs.
 """
 
 from __future__ import annotations

@@ -26,10 +26,9 @@ Unsafe when the app reads non-Python files from the source tree at run time;
 
 from __future__ import annotations
 
-import posixpath
 from typing import Iterator
 
-from dockvenv.dockerignore import ignored, patterns
+from dockvenv.dockerignore import for_dockerfile, ignored
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context, finding, steps
 
@@ -43,10 +42,7 @@ def is_whole_context(src: str) -> bool:
 
 def allowlisted(ctx: Context, dockerfile: str) -> bool:
     """Whether the build context's .dockerignore excludes everything not named (``*`` then ``!keep``)."""
-    context = posixpath.dirname(dockerfile)
-    prefix = f"{context}/" if context else ""
-    text = ctx.project.text(f"{dockerfile}.dockerignore") or ctx.project.text(f"{prefix}.dockerignore")
-    return ignored(patterns(text), "dockvenv-probe/any-new-file.py")
+    return ignored(for_dockerfile(ctx.project.text, dockerfile), "dockvenv-probe/any-new-file.py")
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -16,7 +16,11 @@ Install build tools in the builder stage only; the runtime stage installs finish
 wheels from a ``RUN --mount=from=builder`` mount.
 
 ## Fix safety
-Safe: ``dockvenv migrate`` moves the build into the builder stage.
+Safe for packaging tools: ``dockvenv migrate`` moves the build into the builder stage.
+Compilers and ``-dev`` packages are reported, not removed: only you know whether the
+app builds anything at run time. Packages installed and removed in the same ``RUN``
+(``apk add --virtual .build ... && apk del .build``) never reach a layer and are not
+reported.
 """
 
 from __future__ import annotations

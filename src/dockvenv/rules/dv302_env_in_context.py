@@ -22,7 +22,7 @@ from __future__ import annotations
 import posixpath
 from typing import Iterator
 
-from dockvenv.dockerignore import ignored, patterns
+from dockvenv.dockerignore import for_dockerfile, ignored
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context, finding, steps
 from dockvenv.rules.dv202_source_tree_copied import is_whole_context
@@ -35,8 +35,7 @@ def exposed_env_files(ctx: Context, dockerfile: str) -> list[str]:
     """Dotenv files inside this Dockerfile's build context that .dockerignore does not exclude."""
     context = posixpath.dirname(dockerfile)
     prefix = f"{context}/" if context else ""
-    ignore_text = ctx.project.text(f"{dockerfile}.dockerignore") or ctx.project.text(f"{prefix}.dockerignore")
-    rules = patterns(ignore_text)
+    rules = for_dockerfile(ctx.project.text, dockerfile)
     out = []
     for env in ctx.project.env_files:
         if not env.startswith(prefix):
@@ -57,4 +56,5 @@ def check(ctx: Context) -> Iterator[Finding]:
             exposed = exposed_env_files(ctx, path)
             if exposed:
                 yield finding(CODE, path, step.ins,
-                              f"{step.ins.cmd} of the whole context ships {', '.join(exposed)}: .dockerignore does not exclude it")
+                              f"{step.ins.cmd} of the whole context ships {', '.join(exposed)}: "
+                              f".dockerignore does not exclude {'them' if len(exposed) > 1 else 'it'}")

@@ -6,6 +6,9 @@ Debian, Ubuntu and Alpine mark their ``python3`` as externally managed (PEP 668)
 the workaround; without one, installs need ``--break-system-packages`` (safe in an
 image that nothing else manages with the distro's Python packages).
 
+Releases before PEP 668 (Debian 11, Ubuntu 22.04, Alpine 3.18 and older) are not
+reported: their pip would reject ``--break-system-packages``.
+
 ## Example
 ```dockerfile
 FROM ubuntu:24.04

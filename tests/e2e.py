@@ -1,0 +1,388 @@
+"""Docker helpers for the end-to-end migration check (tests/test_e2e_docker.py, bench/e2e_images.py).
+
+One ``AppRun`` per fixture app: copy the app twice (original, migrated), build both with
+``scripts/docker-build``, run the app's SMOKE argv, probe the image for a venv, ``.env`` files,
+dev tools and uv, and time a rebuild after a one-line code change.  Everything goes through
+Debian's client (``/usr/bin/docker``) against the engine of ``scripts/docker-env``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APPS_DIR = ROOT / "fixtures" / "apps"
+DOCKER = "/usr/bin/docker"
+DOCKER_ENV = ROOT / "scripts" / "docker-env"
+DOCKER_BUILD = ROOT / "scripts" / "docker-build"
+DEFAULT_HOST = "unix:///tmp/dockvenv-docker/docker.sock"
+TAG_PREFIX = "dv-e2e-"
+
+BUILD_TIMEOUT = 1200
+RUN_TIMEOUT = 180
+DEV_TOOLS = ("pytest", "mypy", "ruff", "black")
+# Where an app's files live in the images of this kind of project (plus the image's WORKDIR).
+APP_DIRS = ("/app", "/src", "/opt", "/venv", "/srv", "/code", "/workspace", "/usr/src", "/home", "/root")
+# Keys of a .env whose values count as secrets that must not reach the image.
+SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|_URL$|DSN", re.I)
+
+
+class DockerUnavailable(Exception):
+    """The engine cannot be used; the message says why (a test turns it into a skip)."""
+
+
+def docker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DOCKER_HOST", DEFAULT_HOST)
+    env["DOCKER_BUILDKIT"] = "1"
+    return env
+
+
+def check_engine(require_host: bool = True) -> None:
+    """Raise DockerUnavailable unless Debian's client answers on DOCKER_HOST."""
+    if not Path(DOCKER).is_file():
+        raise DockerUnavailable(f"{DOCKER} (Debian's docker.io client) is missing")
+    if require_host and not os.environ.get("DOCKER_HOST"):
+        raise DockerUnavailable('DOCKER_HOST is unset (run: eval "$(scripts/docker-env start)")')
+    try:
+        p = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"], env=docker_env(),
+                           capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        raise DockerUnavailable(f"the engine at {docker_env()['DOCKER_HOST']} did not answer in 20 s") from None
+    if p.returncode != 0:
+        msg = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        raise DockerUnavailable(f"the engine at {docker_env()['DOCKER_HOST']} is unreachable: {msg}")
+
+
+def ensure_base_images() -> None:
+    """Import the python:* stand-ins if missing (fast when they exist)."""
+    p = subprocess.run(["bash", str(DOCKER_ENV), "images"], env=docker_env(), capture_output=True,
+                       text=True, timeout=900)
+    if p.returncode != 0:
+        raise RuntimeError(f"scripts/docker-env images failed:\n{p.stderr[-3000:]}")
+
+
+def docker(*args: str, timeout: float = RUN_TIMEOUT, check: bool = False) -> subprocess.CompletedProcess:
+    p = subprocess.run([DOCKER, *args], env=docker_env(), capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)} failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    return p
+
+
+def image_id(tag: str) -> str | None:
+    p = docker("image", "inspect", "-f", "{{.Id}}", tag)
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+def image_size(tag: str) -> int:
+    return int(docker("image", "inspect", "-f", "{{.Size}}", tag, check=True).stdout.strip())
+
+
+def image_config(tag: str) -> dict:
+    return json.loads(docker("image", "inspect", "-f", "{{json .Config}}", tag, check=True).stdout)
+
+
+def image_layers(tag: str) -> int:
+    return int(docker("image", "inspect", "-f", "{{len .RootFS.Layers}}", tag, check=True).stdout.strip())
+
+
+def remove_images(*refs: str) -> None:
+    refs = tuple(r for r in refs if r)
+    if refs:
+        docker("rmi", "-f", *refs, timeout=600)
+
+
+def builder_prune() -> None:
+    docker("builder", "prune", "-af", timeout=900)
+
+
+def own_tags() -> list[str]:
+    p = docker("images", "--format", "{{.Repository}}:{{.Tag}}")
+    return [t for t in p.stdout.split() if t.startswith(TAG_PREFIX)]
+
+
+@dataclass
+class Build:
+    tag: str
+    ok: bool
+    seconds: float
+    log: str
+    image_id: str | None = None
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log.splitlines()[-lines:])
+
+
+def build(context: Path, tag: str, no_cache: bool = False) -> Build:
+    args = ["bash", str(DOCKER_BUILD), str(context), str(context / "Dockerfile"), tag, "--progress=plain"]
+    if no_cache:
+        args.append("--no-cache")
+    t0 = time.perf_counter()
+    p = subprocess.run(args, env=docker_env(), capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    seconds = time.perf_counter() - t0
+    b = Build(tag, p.returncode == 0, seconds, p.stdout + p.stderr)
+    if b.ok:
+        b.image_id = image_id(tag)
+    return b
+
+
+@dataclass
+class RunResult:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def smoke(tag: str, argv: list[str]) -> RunResult:
+    """Run the SMOKE argv as the container's whole command.
+
+    ``--entrypoint argv[0]`` makes the argv the command whatever ENTRYPOINT the image has
+    (uvlock-cli's ENTRYPOINT would otherwise receive ``reporter summary`` as arguments).
+    """
+    cmd = ["run", "--rm", "--network", "none", "--entrypoint", argv[0], tag, *argv[1:]]
+    p = docker(*cmd)
+    return RunResult(cmd, p.returncode, p.stdout, p.stderr)
+
+
+def default_command(tag: str, wait: float = 60.0) -> RunResult:
+    """Run the image's own ENTRYPOINT/CMD.
+
+    An image with a HEALTHCHECK is a server: start it, then run its healthcheck command in it
+    until it passes (or ``wait`` runs out); the result is the healthcheck's.  Otherwise the
+    default command is expected to finish, and its output is the result.
+    """
+    cfg = image_config(tag)
+    test = (cfg.get("Healthcheck") or {}).get("Test") or []
+    if not test or test[0] == "NONE":
+        p = docker("run", "--rm", "--network", "none", tag)
+        return RunResult([], p.returncode, p.stdout, p.stderr)
+    if test[0] == "CMD":
+        check = test[1:]
+    else:  # CMD-SHELL
+        check = ["/bin/sh", "-c", test[1]]
+    cid = docker("run", "-d", "--network", "none", tag, check=True).stdout.strip()
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            p = docker("exec", cid, *check)
+            if p.returncode == 0 or time.monotonic() > deadline:
+                break
+            if docker("inspect", "-f", "{{.State.Running}}", cid).stdout.strip() != "true":
+                logs = docker("logs", cid)
+                return RunResult(check, 125, logs.stdout, "server exited:\n" + logs.stderr[-3000:])
+            time.sleep(1)
+        return RunResult(check, p.returncode, p.stdout, p.stderr)
+    finally:
+        docker("rm", "-f", cid)
+
+
+PROBE = r"""
+workdir=$1; shift
+echo "@@pyvenv"; find / -xdev -name pyvenv.cfg 2>/dev/null
+echo "@@dotenv"
+for d in "$workdir" APP_DIRS; do [ -d "$d" ] && find "$d" -xdev -name .env 2>/dev/null; done | sort -u
+echo "@@secrets"
+if [ $# -gt 0 ]; then
+  printf '%s\n' "$@" >/tmp/.dv-e2e-secrets
+  for d in "$workdir" APP_DIRS /usr/local; do
+    [ -d "$d" ] && grep -rlsF -f /tmp/.dv-e2e-secrets "$d" 2>/dev/null
+  done | grep -v '^/tmp/' | sort -u
+fi
+echo "@@devmodules"
+python3 -c 'import importlib.util as u; [print(m) for m in "DEV_TOOLS".split() if u.find_spec(m)]' 2>&1
+echo "@@devdists"
+python3 -m pip list --format=freeze 2>/dev/null | cut -d= -f1 | tr A-Z a-z | grep -xE 'DEV_RE'
+echo "@@devscripts"
+for t in DEV_TOOLS; do command -v "$t"; done
+echo "@@uv"
+command -v uv
+python3 -c 'import importlib.util as u; print("python module uv") if u.find_spec("uv") else None' 2>&1
+echo "@@python"
+command -v python3 && python3 -c 'import sys; print(sys.prefix)'
+""".replace("APP_DIRS", " ".join(APP_DIRS)).replace("DEV_TOOLS", " ".join(DEV_TOOLS)) \
+   .replace("DEV_RE", "|".join(DEV_TOOLS))
+
+
+@dataclass
+class Probe:
+    sections: dict[str, list[str]]
+    raw: str
+
+    def __getitem__(self, key: str) -> list[str]:
+        return self.sections.get(key, [])
+
+
+def probe(tag: str, secrets: list[str]) -> Probe:
+    workdir = image_config(tag).get("WorkingDir") or "/"
+    p = docker("run", "--rm", "--network", "none", "--entrypoint", "sh", tag, "-c", PROBE, "probe", workdir,
+               *secrets, check=True)
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in p.stdout.splitlines():
+        if line.startswith("@@"):
+            current = line[2:]
+            sections[current] = []
+        elif current is not None and line.strip():
+            sections[current].append(line.strip())
+    if "python" not in sections or not sections["python"]:
+        raise RuntimeError(f"probe of {tag} did not run to the end:\n{p.stdout}\n{p.stderr}")
+    return Probe(sections, p.stdout)
+
+
+def dotenv_secrets(app_dir: Path) -> list[str]:
+    """Values of secret-looking keys in the app's .env (to look for them in the image)."""
+    env = app_dir / ".env"
+    if not env.is_file():
+        return []
+    out = []
+    for line in env.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip().strip("'\"")
+        if SECRET_KEY.search(key.removeprefix("export ").strip()) and len(value) >= 8 and " " not in value:
+            out.append(value)
+    return out
+
+
+def package_file(app_dir: Path) -> Path:
+    """The app package's __init__.py (shortest path, outside tests/)."""
+    found = [p for p in app_dir.rglob("__init__.py")
+             if not {"tests", "test", ".venv", "venv", "build"} & set(p.relative_to(app_dir).parts)]
+    if not found:
+        raise RuntimeError(f"no package __init__.py in {app_dir}")
+    return min(found, key=lambda p: (len(p.relative_to(app_dir).parts), str(p))).relative_to(app_dir)
+
+
+def dockvenv_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("dockvenv")
+    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "dockvenv"]
+
+
+def app_names() -> list[str]:
+    if not APPS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in APPS_DIR.iterdir() if (p / "SMOKE").is_file() and (p / "Dockerfile").is_file())
+
+
+@dataclass
+class AppRun:
+    """One app through the whole flow; each step is done once and remembered."""
+
+    name: str
+    workdir: Path
+    src: Path = field(init=False)
+    orig: Path = field(init=False)
+    migrated: Path = field(init=False)
+    argv: list[str] = field(init=False)
+    builds: dict[str, Build] = field(default_factory=dict)
+    migrate_result: subprocess.CompletedProcess | None = None
+    smokes: dict[str, RunResult] = field(default_factory=dict)
+    defaults: dict[str, RunResult] = field(default_factory=dict)
+    probes: dict[str, Probe] = field(default_factory=dict)
+    rebuilds: list[tuple[float, float]] = field(default_factory=list)
+    tags: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.src = APPS_DIR / self.name
+        self.orig = self.workdir / "orig"
+        self.migrated = self.workdir / "migrated"
+        self.argv = json.loads((self.src / "SMOKE").read_text())
+        if not (isinstance(self.argv, list) and self.argv and all(isinstance(a, str) for a in self.argv)):
+            raise ValueError(f"{self.src / 'SMOKE'} is not a JSON list of strings: {self.argv!r}")
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+        for d in (self.orig, self.migrated):
+            if d.exists():
+                shutil.rmtree(d)
+            shutil.copytree(self.src, d, ignore=ignore, symlinks=True)
+
+    def tag(self, variant: str) -> str:
+        t = f"{TAG_PREFIX}{self.name}:{variant}"
+        self.tags.add(t)
+        return t
+
+    # -- steps -------------------------------------------------------------------------------
+    def build_before(self, no_cache: bool = False) -> Build:
+        if "before" not in self.builds:
+            self.builds["before"] = build(self.orig, self.tag("before"), no_cache)
+        return self.builds["before"]
+
+    def migrate(self) -> subprocess.CompletedProcess:
+        if self.migrate_result is None:
+            self.migrate_result = subprocess.run([*dockvenv_cmd(), "migrate", "--yes", str(self.migrated)],
+                                                 capture_output=True, text=True, timeout=300)
+        return self.migrate_result
+
+    def build_after(self, no_cache: bool = False) -> Build:
+        if "after" not in self.builds:
+            self.builds["after"] = build(self.migrated, self.tag("after"), no_cache)
+        return self.builds["after"]
+
+    def smoke(self, variant: str) -> RunResult:
+        if variant not in self.smokes:
+            self.smokes[variant] = smoke(self.tag(variant), self.argv)
+        return self.smokes[variant]
+
+    def default(self, variant: str) -> RunResult:
+        if variant not in self.defaults:
+            self.defaults[variant] = default_command(self.tag(variant))
+        return self.defaults[variant]
+
+    def probe(self, variant: str) -> Probe:
+        if variant not in self.probes:
+            self.probes[variant] = probe(self.tag(variant), dotenv_secrets(self.src))
+        return self.probes[variant]
+
+    def size(self, variant: str) -> int:
+        return image_size(self.tag(variant))
+
+    def rebuild_round(self) -> tuple[float, float]:
+        """Append one line to the package's __init__.py in both copies; rebuild both, timed.
+
+        Rounds alternate which variant builds first.  Each rebuilt image must differ from the
+        previous one (the change shipped); the rebuilt images are removed right away.
+        """
+        n = len(self.rebuilds) + 1
+        rel = package_file(self.orig)
+        for d in (self.orig, self.migrated):
+            with open(d / rel, "a") as f:
+                f.write(f"_DV_E2E_REBUILD_{n} = {n}  # dockvenv e2e: one-line code change\n")
+        order = ["before", "after"] if n % 2 else ["after", "before"]
+        secs: dict[str, float] = {}
+        for variant in order:
+            ctx = self.orig if variant == "before" else self.migrated
+            b = build(ctx, self.tag(f"{variant}-rebuild"))
+            if not b.ok:
+                raise RuntimeError(f"rebuild of {self.name} {variant} failed:\n{b.tail()}")
+            prev = self.builds[variant].image_id
+            if b.image_id == prev:
+                raise RuntimeError(f"rebuild of {self.name} {variant} gave the same image {prev}: "
+                                   "the code change did not reach it")
+            secs[variant] = b.seconds
+        remove_images(self.tag("before-rebuild"), self.tag("after-rebuild"))
+        self.rebuilds.append((secs["before"], secs["after"]))
+        return self.rebuilds[-1]
+
+    def cleanup(self) -> None:
+        remove_images(*sorted(self.tags))
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def median(xs: list[float]) -> float:
+    s = sorted(xs)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"

@@ -1,0 +1,225 @@
+"""End to end on a real engine: each fixture app, before and after ``dockvenv migrate``.
+
+For every app in fixtures/apps: build the original Dockerfile (dv-e2e-APP:before), migrate a copy
+with the real ``dockvenv migrate --yes``, build that (dv-e2e-APP:after), and check that the migrated
+image runs the SMOKE argv the same, runs its own default command, has no venv, no ``.env``, no uv
+and no dev tools, is smaller, and rebuilds faster after a one-line code change.
+
+Needs the engine of ``scripts/docker-env`` (``eval "$(scripts/docker-env start)"``) and Debian's
+``/usr/bin/docker``; skipped otherwise.  Run with ``-x``: the tests are ordered so that each
+step's builds happen once (module-scoped ``AppRun``) and the dev-tool check comes last.
+``DV_E2E_REBUILD_ROUNDS`` (default 1) sets how many code-change rebuilds are timed per app,
+``DV_E2E_MAX_REBUILD_RATIO`` (default 1.0) the ratio after/before the migrated rebuild must stay under.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests import e2e
+
+APPS = e2e.app_names()
+REBUILD_ROUNDS = int(os.environ.get("DV_E2E_REBUILD_ROUNDS", "1"))
+MAX_REBUILD_RATIO = float(os.environ.get("DV_E2E_MAX_REBUILD_RATIO", "1.0"))
+
+
+def _unavailable() -> str | None:
+    try:
+        e2e.check_engine()
+    except e2e.DockerUnavailable as exc:
+        return str(exc)
+    return None
+
+
+_WHY = _unavailable()
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.skipif(_WHY is not None, reason=f"no Docker engine: {_WHY}"),
+]
+per_app = pytest.mark.parametrize("app", APPS)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """AppRun per app, created on first use; at the end: a summary, images removed, cache pruned."""
+    e2e.ensure_base_images()
+    made: dict[str, e2e.AppRun] = {}
+
+    def get(app: str) -> e2e.AppRun:
+        if app not in made:
+            made[app] = e2e.AppRun(app, tmp_path_factory.mktemp(f"e2e-{app}"))
+        return made[app]
+
+    yield get
+    try:
+        _print_summary(made)
+    finally:
+        for r in made.values():
+            r.cleanup()
+        e2e.remove_images(*e2e.own_tags())
+        e2e.builder_prune()
+
+
+def _print_summary(made: dict[str, e2e.AppRun]) -> None:
+    lines = ["", "dockvenv e2e summary (sizes from docker image inspect; times from time.perf_counter)",
+             "app | before size | after size | build before/after | rebuild before/after | ratio"]
+    for name, r in made.items():
+        b, a = r.builds.get("before"), r.builds.get("after")
+        sizes = "? | ?"
+        if b and b.ok and a and a.ok:
+            sizes = f"{e2e.mb(e2e.image_size(b.tag))} | {e2e.mb(e2e.image_size(a.tag))}"
+        builds = f"{b.seconds:.1f}s/{a.seconds:.1f}s" if b and a else "?"
+        if r.rebuilds:
+            rb = e2e.median([x for x, _ in r.rebuilds])
+            ra = e2e.median([y for _, y in r.rebuilds])
+            rebuild = f"{rb:.1f}s/{ra:.1f}s | {ra / rb:.2f}"
+        else:
+            rebuild = "? | ?"
+        lines.append(f"{name} | {sizes} | {builds} | {rebuild}")
+    print("\n".join(lines))
+
+
+def _built(r: e2e.AppRun, variant: str) -> e2e.Build:
+    """The variant's build, failing the test (not hiding it) when the build failed."""
+    if variant == "before":
+        b = r.build_before()
+    else:
+        m = r.migrate()
+        if m.returncode != 0:
+            pytest.fail(f"dockvenv migrate --yes failed ({m.returncode}):\n{m.stdout}\n{m.stderr}")
+        b = r.build_after()
+    if not b.ok:
+        dockerfile = (r.orig if variant == "before" else r.migrated) / "Dockerfile"
+        pytest.fail(f"{variant} image of {r.name} did not build ({b.seconds:.0f}s).\n"
+                    f"--- {dockerfile}\n{dockerfile.read_text()}\n--- build log (tail)\n{b.tail()}")
+    return b
+
+
+# -- 1. the original --------------------------------------------------------------------------
+@per_app
+def test_original_builds_and_smokes(runs, app):
+    r = runs(app)
+    _built(r, "before")
+    s = r.smoke("before")
+    print(f"\n[{app}] before: {' '.join(r.argv)} -> {s.returncode}\n{s.stdout}", end="")
+    assert s.returncode == 0, f"the original image fails its own smoke (fixture problem?):\n{s.stderr}"
+    assert s.stdout.strip(), "the smoke printed nothing: it would compare equal vacuously"
+
+
+# -- 2. migrate, build, same behaviour --------------------------------------------------------
+@per_app
+def test_migrate_exits_zero(runs, app):
+    r = runs(app)
+    m = r.migrate()
+    assert m.returncode == 0, f"dockvenv migrate --yes exit {m.returncode}:\n{m.stdout}\n{m.stderr}"
+    text = (r.migrated / "Dockerfile").read_text()
+    assert text != (r.orig / "Dockerfile").read_text(), "migrate --yes left the Dockerfile unchanged"
+    assert "--mount=from=dockvenv-builder" in text, text
+
+
+@per_app
+def test_migrated_builds(runs, app):
+    r = runs(app)
+    b = _built(r, "after")
+    print(f"\n[{app}] build before {r.builds['before'].seconds:.1f}s, after {b.seconds:.1f}s")
+
+
+@per_app
+def test_smoke_output_identical(runs, app):
+    r = runs(app)
+    _built(r, "before")
+    _built(r, "after")
+    before, after = r.smoke("before"), r.smoke("after")
+    assert (after.returncode, after.stdout) == (before.returncode, before.stdout), (
+        f"smoke {r.argv} differs.\nbefore ({before.returncode}):\n{before.stdout}{before.stderr}\n"
+        f"after ({after.returncode}):\n{after.stdout}{after.stderr}")
+
+
+@per_app
+def test_default_command_still_works(runs, app):
+    """ENTRYPOINT/CMD (and HEALTHCHECK) were rewritten: the image's own command must still run."""
+    r = runs(app)
+    _built(r, "before")
+    _built(r, "after")
+    before, after = r.default("before"), r.default("after")
+    assert before.returncode == 0, f"the original's default command fails:\n{before.stdout}{before.stderr}"
+    assert (after.returncode, after.stdout) == (before.returncode, before.stdout), (
+        f"default command differs ({after.argv or 'ENTRYPOINT/CMD'}).\n"
+        f"before ({before.returncode}):\n{before.stdout}{before.stderr}\n"
+        f"after ({after.returncode}):\n{after.stdout}{after.stderr}\n"
+        f"after config: {e2e.image_config(r.tag('after'))}")
+
+
+# -- 3. what the migrated image must not contain ----------------------------------------------
+@per_app
+def test_no_venv(runs, app):
+    r = runs(app)
+    _built(r, "before")
+    _built(r, "after")
+    # The check must see the venv the original has, or it proves nothing.
+    assert r.probe("before")["pyvenv"], f"probe found no venv in the original:\n{r.probe('before').raw}"
+    assert r.probe("after")["pyvenv"] == [], r.probe("after").raw
+
+
+@per_app
+def test_no_dotenv(runs, app):
+    r = runs(app)
+    _built(r, "before")
+    _built(r, "after")
+    before, after = r.probe("before"), r.probe("after")
+    if (r.src / ".env").is_file():  # the check must see what the original ships, or it proves nothing
+        assert before["dotenv"], f"probe found no .env in the original:\n{before.raw}"
+        if e2e.dotenv_secrets(r.src):
+            assert before["secrets"], f"probe found no secret value in the original:\n{before.raw}"
+    assert after["dotenv"] == [], after.raw
+    assert after["secrets"] == [], f"the .env's secret values are in these files:\n{after['secrets']}"
+
+
+@per_app
+def test_no_uv(runs, app):
+    r = runs(app)
+    _built(r, "after")
+    assert r.probe("after")["uv"] == [], r.probe("after").raw
+
+
+# -- 4. size ----------------------------------------------------------------------------------
+@per_app
+def test_migrated_image_smaller(runs, app):
+    r = runs(app)
+    _built(r, "before")
+    _built(r, "after")
+    before, after = r.size("before"), r.size("after")
+    print(f"\n[{app}] size before {e2e.mb(before)}, after {e2e.mb(after)} ({after / before:.2f}); "
+          f"layers {e2e.image_layers(r.tag('before'))} -> {e2e.image_layers(r.tag('after'))}")
+    assert after < before
+
+
+# -- 5. code-change rebuild -------------------------------------------------------------------
+@per_app
+def test_code_change_rebuild_faster(runs, app):
+    r = runs(app)
+    _built(r, "before")
+    _built(r, "after")
+    for _ in range(REBUILD_ROUNDS):
+        r.rebuild_round()
+    before = e2e.median([b for b, _ in r.rebuilds])
+    after = e2e.median([a for _, a in r.rebuilds])
+    ratio = after / before
+    print(f"\n[{app}] code-change rebuild before {before:.1f}s, after {after:.1f}s, ratio {ratio:.2f} "
+          f"(rounds: {[(round(b, 1), round(a, 1)) for b, a in r.rebuilds]})")
+    assert ratio < MAX_REBUILD_RATIO, (
+        f"migrated rebuild {after:.1f}s is not faster than the original's {before:.1f}s "
+        f"(ratio {ratio:.2f}, limit {MAX_REBUILD_RATIO})")
+
+
+# -- 3b. dev tools (last: the dependency part of the plan moves them out) ---------------------
+@per_app
+def test_no_dev_tools(runs, app):
+    r = runs(app)
+    _built(r, "after")
+    p = r.probe("after")
+    found = {"importable": p["devmodules"], "installed": p["devdists"], "on PATH": p["devscripts"]}
+    assert not any(found.values()), f"dev tools in the runtime image of {app}: {found}"
+
