@@ -142,17 +142,6 @@ class RunResult:
     stderr: str
 
 
-def smoke(tag: str, argv: list[str]) -> RunResult:
-    """Run the SMOKE argv as the container's whole command.
-
-    ``--entrypoint argv[0]`` makes the argv the command whatever ENTRYPOINT the image has
-    (uvlock-cli's ENTRYPOINT would otherwise receive ``reporter summary`` as arguments).
-    """
-    cmd = ["run", "--rm", "--network", "none", "--entrypoint", argv[0], tag, *argv[1:]]
-    p = docker(*cmd)
-    return RunResult(cmd, p.returncode, p.stdout, p.stderr)
-
-
 def default_command(tag: str, wait: float = 60.0) -> RunResult:
     """Run the image's own ENTRYPOINT/CMD.
 
@@ -186,13 +175,17 @@ def default_command(tag: str, wait: float = 60.0) -> RunResult:
 
 
 PROBE = r"""
-workdir=$1; shift
+workdir=$1; n=$2; shift 2
+secrets=""
+while [ "$n" -gt 0 ]; do secrets="$secrets$1
+"; shift; n=$((n - 1)); done
+{
 echo "@@pyvenv"; find / -xdev -name pyvenv.cfg 2>/dev/null
 echo "@@dotenv"
 for d in "$workdir" APP_DIRS; do [ -d "$d" ] && find "$d" -xdev -name .env 2>/dev/null; done | sort -u
 echo "@@secrets"
-if [ $# -gt 0 ]; then
-  printf '%s\n' "$@" >/tmp/.dv-e2e-secrets
+if [ -n "$secrets" ]; then
+  printf '%s' "$secrets" >/tmp/.dv-e2e-secrets
   for d in "$workdir" APP_DIRS /usr/local; do
     [ -d "$d" ] && grep -rlsF -f /tmp/.dv-e2e-secrets "$d" 2>/dev/null
   done | grep -v '^/tmp/' | sort -u
@@ -208,6 +201,10 @@ command -v uv
 python3 -c 'import importlib.util as u; print("python module uv") if u.find_spec("uv") else None' 2>&1
 echo "@@python"
 command -v python3 && python3 -c 'import sys; print(sys.prefix)'
+echo "@@end"
+} 1>&2
+rm -f /tmp/.dv-e2e-secrets
+exec "$@"
 """.replace("APP_DIRS", " ".join(APP_DIRS)).replace("DEV_TOOLS", " ".join(DEV_TOOLS)) \
    .replace("DEV_RE", "|".join(DEV_TOOLS))
 
@@ -221,21 +218,37 @@ class Probe:
         return self.sections.get(key, [])
 
 
-def probe(tag: str, secrets: list[str]) -> Probe:
+def smoke_and_probe(tag: str, argv: list[str], secrets: list[str]) -> tuple[RunResult, Probe]:
+    """Probe the image, then run the SMOKE argv as the container's whole command, in one container.
+
+    A container costs 10 to 20 s on the vfs driver, so the probe shares the smoke's: ``sh`` runs
+    the probe with its output on stderr (sections up to ``@@end``), then ``exec``s the argv, so the
+    smoke's stdout and exit code are the argv's own.  The argv is looked up on the image's PATH
+    as ``--entrypoint argv[0]`` would be, whatever ENTRYPOINT the image has (uvlock-cli's would
+    otherwise receive ``reporter summary`` as its arguments).
+    """
     workdir = image_config(tag).get("WorkingDir") or "/"
-    p = docker("run", "--rm", "--network", "none", "--entrypoint", "sh", tag, "-c", PROBE, "probe", workdir,
-               *secrets, check=True)
+    cmd = ["run", "--rm", "--network", "none", "--entrypoint", "sh", tag, "-c", PROBE, "probe", workdir,
+           str(len(secrets)), *secrets, *argv]
+    p = docker(*cmd)
     sections: dict[str, list[str]] = {}
     current = None
-    for line in p.stdout.splitlines():
+    lines = p.stderr.splitlines()
+    end = None
+    for n, line in enumerate(lines):
+        if line == "@@end":
+            end = n
+            break
         if line.startswith("@@"):
             current = line[2:]
             sections[current] = []
         elif current is not None and line.strip():
             sections[current].append(line.strip())
-    if "python" not in sections or not sections["python"]:
-        raise RuntimeError(f"probe of {tag} did not run to the end:\n{p.stdout}\n{p.stderr}")
-    return Probe(sections, p.stdout)
+    if end is None or not sections.get("python"):
+        raise RuntimeError(f"probe of {tag} did not run to the end ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    probe_text = "\n".join(lines[:end])
+    smoke_stderr = "\n".join(lines[end + 1:])
+    return RunResult(argv, p.returncode, p.stdout, smoke_stderr), Probe(sections, probe_text)
 
 
 def dotenv_secrets(app_dir: Path) -> list[str]:
@@ -330,7 +343,8 @@ class AppRun:
 
     def smoke(self, variant: str) -> RunResult:
         if variant not in self.smokes:
-            self.smokes[variant] = smoke(self.tag(variant), self.argv)
+            self.smokes[variant], self.probes[variant] = smoke_and_probe(
+                self.tag(variant), self.argv, dotenv_secrets(self.src))
         return self.smokes[variant]
 
     def default(self, variant: str) -> RunResult:
@@ -339,8 +353,7 @@ class AppRun:
         return self.defaults[variant]
 
     def probe(self, variant: str) -> Probe:
-        if variant not in self.probes:
-            self.probes[variant] = probe(self.tag(variant), dotenv_secrets(self.src))
+        self.smoke(variant)
         return self.probes[variant]
 
     def size(self, variant: str) -> int:

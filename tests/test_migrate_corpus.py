@@ -303,10 +303,15 @@ def preservation(before: str, after: str, dead_stages: set[str]) -> Preservation
             continue
         if i.cmd == "COPY" and len(i.value) == 2 and i.value[1] in ("./" + i.value[0], i.value[0]):
             continue  # a runtime file the CMD names, copied on its own
-        extra = {w for w in re.split(r"[\s=:\"',\[\]]+", i.text) if w} - old_tokens.get(i.cmd, set()) - {"python3"}
+        extra = {w for w in re.split(r"[\s=:\"',\[\]]+", i.text) if w} - old_tokens.get(i.cmd, set()) - _INTO_IMAGE_PYTHON
         if extra:
             unexplained.append(f"{' '.join(sorted(extra))} (new) in: {i.text}")
     return Preservation(tuple(missing), tuple(unexplained))
+
+
+# What the rewrite adds, by design, so that installs land in the image's own Python.
+_INTO_IMAGE_PYTHON = {"python3", "--system", "--break-system-packages", "POETRY_VIRTUALENVS_CREATE", "false",
+                      "root"}  # USER root around an install that ran as the venv owner
 
 
 def tools_still_used(before: str, after: str) -> list[str]:

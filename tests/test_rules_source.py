@@ -31,6 +31,8 @@ INSTALLS = [
     ("RUN pip install --requirement=req.txt", "runtime stage installs -r req.txt from the source tree, not a built wheel"),
     ("RUN uv pip install --requirements r.txt", "runtime stage installs -r r.txt from the source tree, not a built wheel"),
     ("ARG REQS=prod.txt\nRUN pip install -r $REQS", "runtime stage installs -r prod.txt from the source tree, not a built wheel"),
+    ("RUN pip install -r req.txt > /tmp/pip.log 2>&1", "runtime stage installs -r req.txt from the source tree, not a built wheel"),
+    ("RUN pip install . 2>&1 | tee /tmp/log", "runtime stage builds and installs the source tree '.'"),
 ]
 
 

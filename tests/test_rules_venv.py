@@ -44,6 +44,8 @@ CREATED = [
     ("ENV VENV=/srv/v\nRUN python -m venv $VENV", "/srv/v"),
     ("ARG VENV_DIR=/srv/v\nRUN python -m venv ${VENV_DIR}", "/srv/v"),
     ("RUN <<EOF\nset -e\npython -m venv /opt/venv\nEOF", "/opt/venv"),
+    ("RUN python -m venv /opt/venv > /dev/null 2>&1 && echo ok", "/opt/venv"),
+    ("RUN python -m venv /opt/venv>/tmp/log", "/opt/venv"),
 ]
 
 
@@ -65,6 +67,8 @@ NOT_CREATED = [
     "RUN apt-get install -y python3-venv",
     "# RUN python -m venv /opt/venv",
     "RUN uv pip install --system flask",
+    "RUN python3 -mpip --version && python3 -m venv --help > /dev/null",
+    "RUN python -m venv -h 2>&1 | head -1",
 ]
 
 

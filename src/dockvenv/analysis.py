@@ -189,8 +189,8 @@ def venv_created(cmd: Command, workdir: str) -> str | None:
         rest = list(argv[1:])
     elif prog == "uv" and len(argv) > 1 and argv[1] == "venv":
         rest = list(argv[2:])
-    if rest is None:
-        return None
+    if rest is None or {"-h", "--help", "--version"} & set(rest):
+        return None  # "python -m venv --help" creates nothing
     positional = []
     it = iter(rest)
     for arg in it:

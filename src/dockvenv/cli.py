@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="report findings (exit 1 when there are any)")
     _common(c)
-    c.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    c.add_argument("--format", choices=("text", "json", "sarif", "github", "gitlab"), default="text",
+                   help="text (default), json, sarif, github annotations or gitlab code quality")
     c.set_defaults(func=_check)
 
     m = sub.add_parser("migrate", help="plan the migration, then write it (or show it)")
@@ -77,10 +78,61 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--include-dev", action="store_true", default=None, help="also migrate development Dockerfiles")
     m.set_defaults(func=_migrate)
 
+    b = sub.add_parser("bulk", help="many repositories: clone, migrate, branch, commit, push, open or update a PR",
+                       description="Run 'dockvenv migrate --yes' on many repositories: one branch, commit and "
+                       "pull request each. Tokens come from GITHUB_TOKEN / GITLAB_TOKEN only. See docs/bulk.md.")
+    which = b.add_mutually_exclusive_group(required=True)
+    which.add_argument("--repos", metavar="FILE", help="one repository a line: owner/name, a clone URL or a local "
+                       "path; '#' comments; '-' reads standard input")
+    which.add_argument("--org", metavar="NAME", help="every repository of this organisation (GitLab: group)")
+    which.add_argument("--only-failed", metavar="REPORT", help="re-run the repositories REPORT lists as failed")
+    b.add_argument("--forge", choices=("github", "gitlab"), default="github")
+    b.add_argument("--api-url", help="forge API base (default https://api.github.com or https://gitlab.com/api/v4)")
+    b.add_argument("--git-url", metavar="TEMPLATE", help="clone URL of owner/name "
+                   "(default https://github.com/{owner}/{name}.git)")
+    b.add_argument("--branch", default="dockvenv/migrate", help="the branch each pull request comes from")
+    b.add_argument("--title", help="pull request title")
+    b.add_argument("--message", help="commit subject (default: the title); a Dockvenv-Version trailer is added")
+    b.add_argument("--author", help="commit author and committer, 'Name <email>'")
+    b.add_argument("--concurrency", "-j", type=int, default=4, help="repositories at once (default 4)")
+    b.add_argument("--workspace", metavar="DIR", help="keep clones here and fetch into them next time "
+                   "(default: a temporary folder, removed)")
+    b.add_argument("--dry-run", action="store_true", help="clone and plan; write a patch per repository into "
+                   "--out; push nothing, call no write endpoint")
+    b.add_argument("--out", metavar="DIR", default="dockvenv-patches", help="--dry-run patches (default %(default)s)")
+    b.add_argument("--report", metavar="FILE", help="write the JSON report (version 1) here")
+    b.add_argument("--prs-per-minute", type=float, default=0, help="pace pull request creation")
+    b.add_argument("--verify", action="store_true", help="add dockvenv verify's image comparison to each PR")
+    b.add_argument("--timeout", type=float, default=30.0, help="seconds per forge API request (default 30)")
+    b.add_argument("--dev-target", choices=("extra", "group"), help="where dev tools go (default: extra)")
+    b.add_argument("--no-syntax-directive", dest="syntax_directive", action="store_false", default=None,
+                   help="do not add '# syntax=docker/dockerfile:1'")
+    b.add_argument("--uv-version", help="the uv release the builder stage pins")
+    b.add_argument("--include-dev", action="store_true", default=None, help="also migrate development Dockerfiles")
+    b.set_defaults(func=_bulk)
+
     r = sub.add_parser("rule", help="print a rule's documentation")
     r.add_argument("code", nargs="?", help="e.g. DV101; all rules are listed when omitted")
     r.set_defaults(func=_rule)
+
+    s = sub.add_parser("completion", help="print a shell completion script",
+                       epilog=COMPLETION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("shell", choices=("bash", "zsh", "fish"))
+    s.set_defaults(func=_completion)
+
+    # pre-commit's entry point (.pre-commit-hooks.yaml), not listed: no help= on purpose.
+    h = sub.add_parser("hook", usage="dockvenv hook check|migrate [OPTIONS] FILE...")
+    h.add_argument("argv", nargs=argparse.REMAINDER)
+    h.set_defaults(func=_hook)
     return p
+
+
+COMPLETION = """\
+install:
+  bash   dockvenv completion bash > ~/.local/share/bash-completion/completions/dockvenv
+  zsh    dockvenv completion zsh > "${fpath[1]}/_dockvenv"   (or any folder on $fpath)
+  fish   dockvenv completion fish > ~/.config/fish/completions/dockvenv.fish
+"""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -118,20 +170,26 @@ def _known_codes(settings: "Settings", origin: str) -> "Settings":  # noqa: F821
     return replace(settings, select=select, ignore=ignore)
 
 
+def load_project(root: str, args: argparse.Namespace) -> tuple["Project", "Settings"]:  # noqa: F821
+    """A project folder and its settings, read first so that ``exclude`` applies to the walk."""
+    from dockvenv.project import read_file, read_project
+
+    settings = settings_for(read_file(root, "pyproject.toml"), args)
+    return read_project(root, exclude=settings.exclude), settings
+
+
 def display(root: str, rel: str) -> str:
     return rel if root in (".", "./", "") else os.path.join(root, rel)
 
 
 def _check(args: argparse.Namespace) -> int:
     from dockvenv.check import findings
-    from dockvenv.project import read_project
     from dockvenv.render.report import render
 
     found = []
     for root in args.paths:
         try:
-            project = read_project(root)
-            settings = settings_for(project.text("pyproject.toml"), args)
+            project, settings = load_project(root, args)
             found += [replace(f, path=display(root, f.path)) for f in findings(project, settings)]
         except DockvenvError as exc:
             message = str(exc)
@@ -148,6 +206,12 @@ def _migrate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _bulk(args: argparse.Namespace) -> int:
+    from dockvenv.bulk.runner import run
+
+    return run(args, lambda root: load_project(root, args))
+
+
 def _rule(args: argparse.Namespace) -> int:
     from dockvenv.errors import UsageError
     from dockvenv.rules import BY_CODE, RULES, doc
@@ -160,3 +224,16 @@ def _rule(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown rule {args.code!r} (see 'dockvenv rule' for the list)")
     print(doc(args.code))
     return 0
+
+
+def _completion(args: argparse.Namespace) -> int:
+    from dockvenv.completion import script
+
+    sys.stdout.write(script(_parser(), args.shell))
+    return 0
+
+
+def _hook(args: argparse.Namespace) -> int:
+    from dockvenv.hooks import run
+
+    return run(args.argv)

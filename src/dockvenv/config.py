@@ -42,6 +42,9 @@ class Settings:
     """Base image of the builder stage; empty means the runtime stage's own base."""
     include_dev: bool = False
     """Also migrate development Dockerfiles (``Dockerfile.dev``, ``.devcontainer/``)."""
+    exclude: tuple[str, ...] = ()
+    """Paths never read, as globs from the project root (``*`` stays in one folder, ``**`` crosses
+    folders); a matching folder is skipped whole, e.g. ``["fixtures/**", "tests/data"]``."""
 
     def wants(self, code: str) -> bool:
         if self.select and not any(code.startswith(p) for p in self.select):

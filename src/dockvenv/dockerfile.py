@@ -27,6 +27,10 @@ _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _VALID_DIRECTIVES = frozenset({"escape", "syntax", "check"})
 _HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$")
 _HEREDOC_CMDS = frozenset({"ADD", "COPY", "RUN"})
+# Go's unicode.IsSpace, which BuildKit trims with: Python's isspace() also takes \x1c-\x1f
+_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+         "\u2028\u2029\u202f\u205f\u3000"
+_SPACES = frozenset(_SPACE)
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,7 @@ class _Scanner:
                 raw = raw[1:]
             i += 1
             start = i
-            token = raw.rstrip("\r\n").lstrip()
+            token = raw.rstrip("\r\n").lstrip(_SPACE)
             self._directive(token, i)
             if token.startswith("#"):
                 comments.append(Comment(i, token[1:].strip()))
@@ -245,10 +249,10 @@ class _Scanner:
                 raw = lines[i]
                 i += 1
                 stripped = raw.rstrip("\r\n")
-                if stripped.lstrip().startswith("#"):
-                    comments.append(Comment(i, stripped.lstrip()[1:].strip()))
+                if stripped.lstrip(_SPACE).startswith("#"):
+                    comments.append(Comment(i, stripped.lstrip(_SPACE)[1:].strip()))
                     continue
-                if not stripped.strip(" \t\v\f\r\n\x85\xa0"):
+                if not stripped.strip(_SPACE):
                     continue
                 part, done = self._cont(stripped)
                 buf.append(part)
@@ -283,10 +287,10 @@ class _Scanner:
         )
 
     def _node(self, line: str, start: int, end: int) -> Instruction:
-        parts = _WS.split(line.strip(" \t\v\f\r\n"), maxsplit=1)
+        parts = _WS.split(line.strip(_SPACE), maxsplit=1)
         keyword = parts[0]
         rest, flags = _builder_flags(parts[1]) if len(parts) == 2 else ("", [])
-        rest = rest.strip(" \t\v\f\r\n")
+        rest = rest.strip(_SPACE)
         cmd = keyword.upper()
         sub_cmd = None
         if cmd == "ONBUILD":
@@ -342,7 +346,7 @@ def _maybe_json(rest: str) -> tuple[tuple[str, ...], bool]:
 
 
 def _json_list(rest: str) -> tuple[str, ...] | None:
-    rest = rest.lstrip()
+    rest = rest.lstrip(_SPACE)
     if not rest.startswith("["):
         return None
     try:
@@ -388,7 +392,7 @@ def parse_words(rest: str, escape: str = "\\") -> list[str]:
     while pos < n:
         ch = rest[pos]
         if not in_word and not in_quote:
-            if ch.isspace():
+            if ch in _SPACES:
                 pos += 1
                 continue
             in_word = True
@@ -406,7 +410,7 @@ def parse_words(rest: str, escape: str = "\\") -> list[str]:
             word += ch
             pos += 1
             continue
-        if ch.isspace():
+        if ch in _SPACES:
             if blank_ok or word:
                 words.append(word)
             word, blank_ok, in_word = "", False, False
@@ -439,7 +443,7 @@ def _builder_flags(line: str) -> tuple[str, list[str]]:
         if phase == "spaces":
             if pos == n:
                 break
-            if ch.isspace():
+            if ch in _SPACES:
                 pos += 1
                 continue
             if ch != "-" or pos + 1 == n or line[pos + 1] != "-":
@@ -450,7 +454,7 @@ def _builder_flags(line: str) -> tuple[str, list[str]]:
                 words.append(word)
             break
         if phase == "word":
-            if ch.isspace():
+            if ch in _SPACES:
                 if word == "--":
                     return line[pos:], words
                 if blank_ok or word:

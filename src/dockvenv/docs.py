@@ -70,6 +70,8 @@ _OUTPUT = [
     "| `sarif` | SARIF 2.1.0 (valid against the OASIS schema): one run, every rule in `tool.driver.rules` "
     "with its documentation as `help`, `properties.fixable` on each result |",
     "| `github` | `::warning file=PATH,line=N,col=N,title=CODE::CODE message` workflow commands |",
+    "| `gitlab` | GitLab Code Quality: a JSON array of `{\"type\", \"check_name\", \"description\", \"severity\", "
+    "\"fingerprint\", \"location\": {\"path\", \"lines\": {\"begin\"}}}` (see [json-schemas.md](json-schemas.md)) |",
 ]
 
 

@@ -13,17 +13,16 @@ from dockvenv.model import Plan
 
 
 def run(args: argparse.Namespace) -> int:
-    from dockvenv.cli import settings_for
+    from dockvenv.cli import load_project
     from dockvenv.plan import build_plan
-    from dockvenv.project import read_project
 
     if args.interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("--interactive needs a terminal; use --dry-run to see the changes or --yes to apply them")
     plans = []
     for root in args.paths:
         with _named_from(root):
-            project = read_project(root)
-            plans.append((root, build_plan(project, settings_for(project.text("pyproject.toml"), args))))
+            project, settings = load_project(root, args)
+            plans.append((root, build_plan(project, settings)))
     pending = any(p.changes for _r, p in plans)
     for root, plan in plans:
         _report_unsupported(root, plan)

@@ -9,11 +9,13 @@ line: binary or non-UTF-8 text, a FIFO, an unreadable file, a symlink out of the
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from dockvenv.errors import InputError
 
@@ -31,7 +33,7 @@ _CONFIG_NAMES = frozenset(
 
 
 def is_dockerfile(name: str) -> bool:
-    if name.endswith(".dockerignore"):
+    if name.endswith((".dockerignore", ".py")):  # dockerfile.py is Python (dockvenv's own source)
         return False
     return (
         name in ("Dockerfile", "dockerfile", "Containerfile", "containerfile")
@@ -97,14 +99,45 @@ class Project:
         return rel in ("", ".") or rel in self.files or rel in self.dirs or rel in self.env_files
 
 
-def read_project(root: str | os.PathLike[str]) -> Project:
-    """Walk ``root`` and read every file dockvenv looks at."""
+def excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """``rel`` (or a folder above it) matches a glob: ``*`` and ``?`` stay in one folder, ``**`` crosses."""
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return any(_glob(p).fullmatch(prefix) for p in patterns for prefix in prefixes)
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> "re.Pattern[str]":
+    out = []
+    for i, piece in enumerate(re.split(r"(\*\*/?|\*|\?)", pattern.strip("/"))):
+        if i % 2:
+            out.append({"*": "[^/]*", "?": "[^/]"}.get(piece, "(?:.*/)?" if piece.endswith("/") else ".*"))
+        else:
+            out.append(re.escape(piece))
+    return re.compile("".join(out))
+
+
+def _base(root: str | os.PathLike[str]) -> Path:
     base = Path(root)
     if not base.exists():
         raise InputError(f"{root}: no such directory")
     if not base.is_dir():
         raise InputError(f"{root}: not a directory (dockvenv takes a project folder)")
-    base = base.resolve()
+    return base.resolve()
+
+
+def read_file(root: str | os.PathLike[str], rel: str) -> str | None:
+    """One file of the project (``pyproject.toml``, for the settings the walk needs), or None."""
+    f = _read(_base(root), rel)
+    return f.text if f else None
+
+
+def read_project(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Project:
+    """Walk ``root`` and read every file dockvenv looks at, except the ``exclude`` globs.
+
+    An excluded path is never opened, but still counts as present (a COPY may name it).
+    """
+    base = _base(root)
     files: dict[str, TextFile] = {}
     env_files: list[str] = []
     dirs: set[str] = set()
@@ -117,8 +150,13 @@ def read_project(root: str | os.PathLike[str]) -> Project:
             and not os.path.islink(os.path.join(dirpath, d))
         )
         dirs.update(f"{rel_dir}/{d}" if rel_dir else d for d in dirnames)
+        if exclude:
+            dirnames[:] = [d for d in dirnames if not excluded(f"{rel_dir}/{d}" if rel_dir else d, exclude)]
         for name in sorted(filenames):
             rel = f"{rel_dir}/{name}" if rel_dir else name
+            if exclude and excluded(rel, exclude):
+                dirs.add(rel)
+                continue
             if is_env_file(name):
                 env_files.append(rel)
                 continue

@@ -38,6 +38,11 @@ class _Token:
     start: int
     end: int
     op: bool  # an operator, not a word
+    redirect: bool = False  # ">", "2>&", "<<" ...: neither it nor the word after it is an argument
+
+
+# "> f", "2>&1", ">>f", "&> f", "<<EOF", "<<-EOF", "<<< s"; "<(" and ">(" are process substitutions
+_REDIRECT = re.compile(r"\d*(?:>>|>&|>\||<<<|<<-|<<|<&|<>|>|<)|&>>|&>")
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -58,6 +63,12 @@ def _tokens(text: str) -> list[_Token]:
             while i < n and text[i] != "\n":
                 i += 1
             continue
+        redirect = _REDIRECT.match(text, i)
+        if redirect:
+            end = i + 1 if text.startswith(("<(", ">("), i) else redirect.end()
+            out.append(_Token(text[i:end], i, end, False, redirect=True))
+            i = end
+            continue
         op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
         if op in ("{", "}") and not (i + 1 >= n or text[i + 1] in " \t\n;"):
             op = None  # "{a,b}" brace expansion or "${X}" is part of a word
@@ -68,7 +79,7 @@ def _tokens(text: str) -> list[_Token]:
         start, word = i, []
         while i < n:
             ch = text[i]
-            if ch in " \t\r\n;&|()" or (ch == "#" and not word and i == start):
+            if ch in " \t\r\n;&|()" or (ch == "#" and not word and i == start) or (ch in "<>" and i > start):
                 break
             if ch == "\\" and i + 1 < n:
                 if text[i + 1] == "\n":
@@ -132,7 +143,16 @@ def commands(text: str) -> list[Command]:
     return out
 
 
-def _command(words: list[_Token]) -> list[Command]:
+def _command(tokens: list[_Token]) -> list[Command]:
+    words: list[_Token] = []
+    target = False
+    for tok in tokens:
+        if tok.redirect:
+            target = not tok.text.endswith("(")  # "<(": the substituted command follows, not a file
+        elif target:
+            target = False  # the file (or fd, or heredoc word) a redirection names
+        else:
+            words.append(tok)
     env: list[tuple[str, str]] = []
     k = 0
     while k < len(words) and _ASSIGN.match(words[k].text):
@@ -142,7 +162,7 @@ def _command(words: list[_Token]) -> list[Command]:
     argv = tuple(w.text for w in words[k:])
     if argv and argv[0] in ("exec", "command", "time", "nohup") and len(argv) > 1:
         argv = argv[1:]
-    cmd = Command(argv, tuple(env), words[0].start, words[-1].end)
+    cmd = Command(argv, tuple(env), tokens[0].start, tokens[-1].end)
     found = [cmd]
     script = shell_script(argv)
     if script is not None:
@@ -183,10 +203,13 @@ def remove_commands(text: str, spans: list[tuple[int, int]]) -> str:
         prev = next((t for t in reversed(before) if not t.op), None)
         ops_before = [t for t in before if t.op and (prev is None or t.start > prev.end)]
         if nxt is not None and ops_after and ops_after[0].text in joiners:
-            text = text[:start] + text[nxt.start:]
+            # cut through the joiner only: a "(" or "{" opening the next command stays
+            following = ops_after[1].start if len(ops_after) > 1 else nxt.start
+            text = text[:start] + text[following:]
         elif prev is not None and ops_before and ops_before[-1].text in joiners:
-            keep_tail = text[end:]
-            text = text[:prev.end] + keep_tail
+            # keep a ")" or "}" closing the previous command
+            cut = ops_before[0].start if ops_before[0].text not in joiners else prev.end
+            text = text[:cut] + text[end:]
         else:
             text = text[:start] + text[end:]
     return text

@@ -1,7 +1,8 @@
-"""Findings as text, JSON, SARIF 2.1.0 or GitHub workflow annotations."""
+"""Findings as text, JSON, SARIF 2.1.0, GitHub workflow annotations or GitLab Code Quality."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Sequence
 from urllib.parse import quote
@@ -9,7 +10,7 @@ from urllib.parse import quote
 from dockvenv import __version__
 from dockvenv.model import Finding
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 
 def render(findings: Sequence[Finding], fmt: str) -> str:
@@ -19,6 +20,8 @@ def render(findings: Sequence[Finding], fmt: str) -> str:
         return as_sarif(findings)
     if fmt == "github":
         return as_github(findings)
+    if fmt == "gitlab":
+        return as_gitlab(findings)
     return as_text(findings)
 
 
@@ -57,6 +60,29 @@ def as_github(findings: Sequence[Finding]) -> str:
         loc = f"file={_gh_property(f.path)},line={max(f.line, 1)},col={f.col}"
         out.append(f"::warning {loc},title={f.code}::{f.code} {_gh_data(f.message)}")
     return "\n".join(out) + ("\n" if out else "")
+
+
+def as_gitlab(findings: Sequence[Finding]) -> str:
+    """GitLab Code Quality (a Code Climate subset): a JSON array, one issue per finding.
+
+    The fingerprint leaves out the line, so a finding that only moved is the same finding
+    in a merge request's comparison; repeats of one message in one file are numbered.
+    """
+    seen: dict[tuple[str, str, str], int] = {}
+    issues = []
+    for f in findings:
+        key = (f.code, f.path, f.message)
+        seen[key] = seen.get(key, 0) + 1
+        fingerprint = hashlib.sha256("\0".join((*key, str(seen[key]))).encode()).hexdigest()
+        issues.append({
+            "type": "issue",
+            "check_name": f.code,
+            "description": f"{f.code} {f.message}",
+            "severity": "major" if f.code.startswith("DV3") else "minor",  # DV3xx: secrets in images
+            "fingerprint": fingerprint,
+            "location": {"path": f.path.removeprefix("./"), "lines": {"begin": max(f.line, 1)}},  # repo-relative
+        })
+    return json.dumps(issues, indent=2) + "\n"
 
 
 def as_sarif(findings: Sequence[Finding]) -> str:

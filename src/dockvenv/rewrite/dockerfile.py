@@ -12,18 +12,25 @@ COPY/ADD.  Every other instruction, comment and byte stays where it was.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
+import shlex
+from functools import cached_property
 from typing import Callable
 from dataclasses import dataclass, field
 
 from dockvenv.analysis import (
     BUILD_TOOLS,
     Facts,
+    PipInstall,
+    absolute,
+    from_mount_install,
     Step,
     activated,
     analyze,
     expand,
     expanded,
+    is_local_path,
     pip_install,
     venv_created,
     venv_of_executable,
@@ -36,14 +43,16 @@ from dockvenv.rules.dv106_tool_venv import tool_venv
 from dockvenv.rules.dv202_source_tree_copied import is_whole_context
 from dockvenv.rules.dv301_env_copied import env_sources
 from dockvenv.rules.dv501_pep668 import distro_python
-from dockvenv.shell import Command, remove_commands
+from dockvenv.shell import Command, commands, remove_commands, shell_script
 
 BUILDER = "dockvenv-builder"
 _EXE = re.compile(r"(?P<path>[^\s\"'\[\],=;&|()]*?/bin/)(?P<exe>[A-Za-z_][\w.+-]*)")
 _ACTIVATE = re.compile(r"(?:\.|source)\s+[^\s;&|\"']*bin/activate\s*(?:&&|;)\s*")
-_RUNNER = re.compile(r"\b(?:poetry|pipenv|uv)\s+run\s+(?:--[\w-]+(?:=\S+)?\s+)*")
+_RUNNER = re.compile(r"\b(?:poetry|pipenv|uv)\s+run\s+(?=[^-\s])")
 _PACKAGING = ("pyproject.toml", "setup.py", "setup.cfg", "requirements", "poetry.lock", "uv.lock",
               "Pipfile", "README", "LICENSE", "MANIFEST.in", "pdm.lock")
+_IN_PROJECT_VARS = frozenset({"PIPENV_VENV_IN_PROJECT", "POETRY_VIRTUALENVS_IN_PROJECT", "UV_PROJECT_ENVIRONMENT"})
+_DIRECTIVE_LINE = re.compile(r"\s*#\s*(syntax|escape|check)\s*=", re.I)
 _PIP_INSTALL = re.compile(r"\b(?:pip3?|python3?(?:\.\d+)? -m pip) install\b")
 _PIP_SELF = frozenset({"pip", "setuptools", "wheel"}) | BUILD_TOOLS
 
@@ -127,6 +136,10 @@ class _Rewriter:
 
     def run(self) -> Result:
         runtime_steps = [s for s in self.facts.steps if self.facts.in_runtime(s) and s.ins.cmd != "FROM"]
+        used = self._venv_folder_used(runtime_steps) if not self.spec.packageable else None
+        if used:
+            return Result(self.df.text, unsupported=f"later steps use the venv folder itself ({used}), and the "
+                          "project has no packaging (pyproject.toml/setup.py) to build a wheel from")
         if not self.spec.packageable and any(self._venv_copy(s) for s in runtime_steps):
             return Result(self.df.text, unsupported="the runtime stage copies a venv built in another stage, and "
                           "the project has no packaging (pyproject.toml/setup.py) to build a wheel from")
@@ -141,6 +154,8 @@ class _Rewriter:
         if not edits:
             return Result(self.df.text)
         after = _no_new_blank_runs(self.df.text, splice(self.df.text, edits))
+        if self.df.text.startswith("\ufeff") and not after.startswith("\ufeff"):
+            after = "\ufeff" + after.replace("\ufeff", "", 1)  # the BOM stays the first bytes
         if needs_builder:
             after = self._with_directive(after)
         return Result(after, tuple(self.reasons), None, tuple(self.notes))
@@ -174,19 +189,29 @@ class _Rewriter:
                 self.edits[ins.start_line] = ""
             return
         head, body = _split_head(text, ins)
-        drop: list[tuple[int, int]] = []
+        actions: dict[tuple[int, int], str | None] = {}  # span -> None (drop) or replacement text
         keep = 0
         for cmd in [c for c in step.commands if not c.nested]:
             if self._drop(cmd, step):
                 self._mark_install(ins, cmd)
-                drop.append((cmd.start, cmd.end))
-            elif cmd.argv and cmd.argv[0] not in ("cd", "true", ":", "set") and not _heredoc_word(cmd):
+                actions[(cmd.start, cmd.end)] = None
+                continue
+            replacement = self._replacement(cmd, step)
+            if replacement is not None:
+                self._mark_install(ins, cmd)
+                actions[(cmd.start, cmd.end)] = replacement
+            if cmd.argv and cmd.argv[0] not in ("cd", "true", ":", "set") and not _heredoc_word(cmd):
                 keep += 1
+        drop = [span for span, act in actions.items() if act is None]
         if ins.heredocs:
             new_body = body if not drop else self._drop_heredoc_lines(body, step)
         else:
-            spans = _rebase(drop, text, body, step)
-            new_body = remove_commands(body, spans) if spans else body
+            new_body = body
+            for (start, end), act in sorted(_rebase(actions, body, step).items(), reverse=True):
+                if act is None:
+                    new_body = remove_commands(new_body, [(start, end)])
+                else:
+                    new_body = new_body[:start] + act + new_body[end:]
         new = self._pep668(self._programs(head + new_body, step), step)
         if (drop and keep == 0) or (ins.heredocs and not _heredoc_has_commands(new)):
             self.edits[ins.start_line] = ""
@@ -194,6 +219,47 @@ class _Rewriter:
             self.edits[ins.start_line] = _ensure_newline(new, self.nl)
             if new_body != body:
                 self.reason("DV101/DV102/DV201: venv and source-tree install commands removed")
+
+    def _replacement(self, cmd: Command, step: Step) -> str | None:
+        """A runtime command that stays, changed: extra targets of a project install, or a
+        tool that must now install into the image's Python."""
+        argv = list(cmd.argv)
+        prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in cmd.env)
+        pip = pip_install(expanded(cmd, step))
+        if pip is not None and self.spec.packageable and self._is_project_install(pip, step):
+            others = [t for t in pip.targets if not is_local_path(t)]
+            if others:
+                raw = pip_install(cmd)
+                drop = set(raw.local_targets if raw else ()) | set(pip.local_targets)
+                kept, skip = [], False
+                for word in argv:
+                    if skip:
+                        skip = False
+                        continue
+                    if word in ("-e", "--editable"):
+                        skip = True
+                        continue
+                    if word in drop or word.split("[", 1)[0] in drop:
+                        continue
+                    kept.append(word)
+                self.reason("DV201: the project's install replaced by the wheel; other packages kept")
+                return prefix + shlex.join(kept)
+        if not self.facts.venvs and not any(tool_venv(c, s.vars) for s in self.facts.steps for c in s.commands):
+            return None
+        if pip is not None and pip.via_uv and not ({"--system", "--python", "-p", "--target", "--prefix"}
+                                                   & pip.options):
+            i = argv.index("install")
+            self.reason("DV101: uv pip installs into the image's Python (--system)")
+            return prefix + shlex.join([*argv[: i + 1], "--system", *argv[i + 1 :]])
+        if not self.spec.packageable and tool_venv(cmd, step.vars):
+            prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in cmd.env if k not in _IN_PROJECT_VARS)
+            if argv[0].endswith("pipenv") and "--system" not in argv:
+                self.reason("DV106: pipenv installs into the image's Python (--system)")
+                return prefix + shlex.join([*argv, "--system"])
+            if argv[0].endswith("poetry") and "POETRY_VIRTUALENVS_CREATE" not in dict(cmd.env):
+                self.reason("DV106: poetry installs into the image's Python")
+                return "POETRY_VIRTUALENVS_CREATE=false " + prefix + shlex.join(argv)
+        return None
 
     def _pep668(self, text: str, step: Step) -> str:
         """Installs that ran in the venv now run in a distro Python that PEP 668 guards."""
@@ -228,44 +294,106 @@ class _Rewriter:
         if tool_venv(cmd, step.vars):
             if not self.spec.packageable:
                 return False
+            self._tool_extras(cmd)
             mark and self.reason("DV106: project venv install replaced by the wheel install")
             return True
         if full.argv[:2] in (("poetry", "config"), ("poetry", "lock"), ("uv", "lock"), ("pipenv", "lock")):
             return True
+        script = shell_script(cmd.argv)
+        if script is not None:
+            inner = [c for c in commands(script) if not c.nested]
+            real = [c for c in inner if c.argv and c.argv[0] not in ("cd", "true", ":", "set", "exec")]
+            return bool(real) and all(self._drop(c, step, mark) for c in real)
         pip = pip_install(full)
         if pip is None:
             return False
-        names = {re.split(r"[<>=!~\[ ;]", t.strip("'\""), maxsplit=1)[0].lower() for t in pip.targets}
-        if pip.local_targets or pip.requirements:
-            if self.spec.packageable:
-                for target in pip.local_targets:
-                    if "[" in target:
-                        self.extras = tuple(target.split("[", 1)[1].rstrip("]'\"").split(","))
-                mark and self.reason("DV201: source-tree install replaced by the wheel install")
-                return True
-            return False
+        names = {_dist_name(t) for t in pip.targets}
+        if self._is_project_install(pip, step):
+            if not self.spec.packageable or [t for t in pip.targets if not is_local_path(t)]:
+                return False  # kept (light mode), or rewritten to keep its other packages
+            for target in pip.local_targets:
+                if "[" in target:
+                    self.extras = tuple(target.split("[", 1)[1].rstrip("]'\"").split(","))
+            mark and self.reason("DV201: source-tree install replaced by the wheel install")
+            return True
         if pip.targets and names <= _PIP_SELF and not names & self._tools_still_run():
             mark and self.reason("DV203: build tools no longer installed in the runtime image")
             return True
         return False
 
+    def _is_project_install(self, pip: PipInstall, step: Step) -> bool:
+        """An install of the project from the build context (not of a cloned or built artifact)."""
+        if from_mount_install(step.ins, pip):
+            return False
+        outputs = {a.split("=", 1)[-1] for c in step.commands for i, a in enumerate(c.argv)
+                   if a.startswith(("--output-file", "-o=", "--output="))} | {
+            c.argv[i + 1] for c in step.commands for i, a in enumerate(c.argv[:-1])
+            if a in ("-o", "--output-file", "--output")}
+        if any(r not in outputs for r in pip.requirements):
+            return True
+        return any(self._from_context(t, step) for t in pip.local_targets)
+
+    def _from_context(self, target: str, step: Step) -> bool:
+        path = expand(target.split("[", 1)[0].strip("'\""), step.vars)
+        if not path.startswith("/"):
+            return True
+        path = posixpath.normpath(path)
+        for s in self.facts.steps:
+            ins = s.ins
+            dests: list[str] = []
+            if ins.cmd in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs and ins.value:
+                dests.append(ins.value[-1])
+            dests += [m.split("target=", 1)[1].split(",", 1)[0] for m in ins.flag_values("mount")
+                      if "target=" in m and "from=" not in m and "type=cache" not in m]
+            for dest in dests:
+                full = absolute(expand(dest, s.vars), s.workdir).rstrip("/") or "/"
+                if full != "/" and (path == full or path.startswith(full + "/") or full.startswith(path + "/")):
+                    return True
+        return False
+
+    def _tool_extras(self, cmd: Command) -> None:
+        argv = list(cmd.argv)
+        extras = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--extras", "-E", "--extra")]
+        extras += [a.split("=", 1)[1] for a in argv if a.startswith(("--extras=", "--extra="))]
+        if extras:
+            self.extras = tuple(e for x in extras for e in x.replace(",", " ").split())
+
     def _tools_still_run(self) -> set[str]:
-        """Programs that runtime commands other than project installs still run."""
+        """Programs that runtime commands which stay in the image still run."""
         used = set()
         for s in self.facts.steps:
-            if self.facts.in_runtime(s):
-                for c in s.commands:
-                    if c.argv and not (self.spec.packageable and tool_venv(c, s.vars)):
-                        used.add(c.program)
-                if s.ins.cmd in ("CMD", "ENTRYPOINT") and s.ins.value:
-                    used.update(w.rsplit("/", 1)[-1] for w in s.ins.value[:1] + tuple(s.ins.args.split()[:1]))
+            if not self.facts.in_runtime(s):
+                continue
+            for c in s.commands:
+                full = expanded(c, s)
+                if not c.argv or venv_created(full, s.workdir) or activated(full, s.workdir) \
+                        or pip_install(full) is not None or (self.spec.packageable and tool_venv(c, s.vars)) \
+                        or c.argv[:2] in (("poetry", "config"), ("poetry", "lock"), ("uv", "lock")):
+                    continue
+                used.add(c.program)
+            if s.ins.cmd in ("CMD", "ENTRYPOINT") and s.ins.value:
+                words = list(s.ins.value) if s.ins.json else s.ins.args.split()
+                words = _strip_runner(words) if self._migrating else words
+                used.update(w.rsplit("/", 1)[-1] for w in words[:1])
         return used - {"pip", "pip3", "python", "python3"}
 
+    @cached_property
+    def _migrating(self) -> bool:
+        """The runtime stage has a venv or a tool-made venv to remove."""
+        return bool(self.facts.venvs) or any(
+            tool_venv(c, s.vars) for s in self.facts.steps if self.facts.in_runtime(s) for c in s.commands)
+
     def _mark_install(self, ins: Instruction, cmd: Command) -> None:
-        pip = pip_install(cmd)
-        full_is_install = bool(pip and (pip.local_targets or pip.requirements)) or tool_venv(cmd, {}) is not None
-        if self.install_at is None and full_is_install and self.df.stage_of(ins) is self.df.stages[-1]:
-            self.install_at = ins
+        if self.install_at is not None or self.df.stage_of(ins).index not in self.facts.runtime:  # type: ignore[union-attr]
+            return
+        step = self.facts.by_instruction[id(ins)]
+        script = shell_script(cmd.argv)
+        cmds = [c for c in commands(script) if not c.nested] if script is not None else [cmd]
+        for c in cmds:
+            pip = pip_install(expanded(c, step))
+            if (pip is not None and self._is_project_install(pip, step)) or tool_venv(c, step.vars) is not None:
+                self.install_at = ins
+                return
 
     def _env(self, step: Step) -> None:
         pairs = env_pairs(step.ins)
@@ -300,6 +428,12 @@ class _Rewriter:
             return
         sources, dest = list(ins.value[:-1]), ins.value[-1]
         from_stage = ins.flag("from")
+        if from_stage is not None and re.search(r"astral-sh/uv[:@]", from_stage):
+            if self.spec.packageable and self._migrating and "uv" not in self._tools_still_run() \
+                    and self._installs_in_runtime():
+                self.reason("DV203: uv no longer copied into the runtime image")
+                self.edits[ins.start_line] = ""
+            return
         if from_stage is not None:
             from dockvenv.rules.dv105_venv_copied import venv_sources
 
@@ -307,14 +441,14 @@ class _Rewriter:
             if venvs and set(venvs) == set(sources) and self._is_python_stage(from_stage):
                 self.reason("DV105: venv copy replaced by the locked dependencies and the wheel")
                 self.edits[ins.start_line] = ""
-                if self.install_at is None and self.df.stage_of(ins) is self.df.stages[-1]:
+                if self.install_at is None and self.df.stage_of(ins).index in self.facts.runtime:  # type: ignore[union-attr]
                     self.install_at = ins
             return
         drop = set(env_sources(tuple(sources)))
         if drop:
             self.reason("DV301: .env no longer copied into the image")
         if self.spec.packageable and self._installs_in_runtime():
-            drop |= {s for s in sources if _is_packaging(s)}
+            drop |= {s for s in sources if _is_packaging(s) or self._is_package_dir(s)}
             used = self._later_context_files(ins)
             if used:
                 self.notes.append(f"line {ins.start_line}: kept '{ins.cmd} {' '.join(sources)}': "
@@ -329,6 +463,11 @@ class _Rewriter:
             return
         self.edits[ins.start_line] = _copy_text(ins, left, dest, self.nl)
 
+    def _is_package_dir(self, src: str) -> bool:
+        """A folder of the context that is a Python package: the wheel carries it."""
+        rel = src.strip("'\"").removeprefix("./").rstrip("/")
+        return bool(rel) and "*" not in rel and self.in_context(f"{rel}/__init__.py")
+
     def _later_context_files(self, ins: Instruction) -> list[str]:
         """Source-tree paths that RUN steps after ``ins`` in the runtime stage work on."""
         used = []
@@ -342,10 +481,25 @@ class _Rewriter:
                     continue
                 for word in c.argv:
                     rel = word.split("*", 1)[0].removeprefix("./").rstrip("/")
-                    if rel and not rel.startswith(("-", "/", "$")) and self.in_context(rel) \
+                    if rel not in ("", ".") and not rel.startswith(("-", "/", "$")) and self.in_context(rel) \
                             and not _is_packaging(rel):
                         used.append(rel)
         return list(dict.fromkeys(used))
+
+    def _venv_folder_used(self, steps: list[Step]) -> str | None:
+        """A venv path that kept commands work on as a folder (strip it, copy it, touch it)."""
+        for step in steps:
+            for cmd in step.commands:
+                if self._drop(cmd, step, mark=False):
+                    continue
+                for word in expanded(cmd, step).argv[1:]:
+                    if "/bin/" in word or word.startswith("-"):
+                        continue
+                    path = absolute(word.rstrip("/"), step.workdir) if not word.startswith("$") else word
+                    for venv in self.facts.venvs:
+                        if path == venv or path.startswith(venv + "/"):
+                            return word
+        return None
 
     def _venv_copy(self, step: Step) -> bool:
         from dockvenv.rules.dv105_venv_copied import venv_sources
@@ -375,7 +529,7 @@ class _Rewriter:
                    for s in steps for c in s.commands)
 
     def _programs(self, text: str, step: Step) -> str:
-        """``/opt/venv/bin/x`` -> ``x``; ``poetry run x`` -> ``x``; activation dropped."""
+        """Activation dropped; ``/opt/venv/bin/x`` -> ``x``; ``poetry run x`` -> ``x``."""
 
         def sub(m: re.Match[str]) -> str:
             word = m.group(0)
@@ -387,11 +541,14 @@ class _Rewriter:
                 return "python3" if self.distro else exe
             return exe
 
-        new = _EXE.sub(sub, text)
-        new = _ACTIVATE.sub("", new)
-        if step.ins.cmd in ("CMD", "ENTRYPOINT"):
+        new = _ACTIVATE.sub("", text) if self._migrating else text
+        new = _EXE.sub(sub, new)
+        if step.ins.cmd in ("CMD", "ENTRYPOINT") and self._migrating:
             new = _RUNNER.sub("", new)
-            new = re.sub(r'"(?:poetry|pipenv|uv)",\s*"run",\s*', "", new)
+            new = re.sub(r'"(?:poetry|pipenv|uv)",\s*"run",\s*(?="[^-])', "", new)
+            if self.distro:
+                new = re.sub(r'(^\s*\S+\s+(?:\[\s*)?)"python"', r'\1"python3"', new)
+                new = re.sub(r"(^\s*\S+\s+)python(?=\s)", r"\1python3", new)
         return new
 
     # -- stages --------------------------------------------------------------------
@@ -453,8 +610,9 @@ class _Rewriter:
                     last += 1  # no double blank line where an instruction was
             out.append((first, last, new))
         if needs_builder:
-            at = self.df.stages[-1].from_.start_line
-            while at > 1 and self.df.line_text(at - 1).lstrip().startswith("#") and not any(
+            at = self.df.stage_of(self.install_at).from_.start_line  # type: ignore[arg-type,union-attr]
+            while at > 1 and self.df.line_text(at - 1).lstrip().startswith("#") and not _DIRECTIVE_LINE.match(
+                    self.df.line_text(at - 1).lstrip("\ufeff")) and not any(
                     s <= at - 1 <= e for s, e, _t in out):
                 at -= 1  # the comments above the final FROM stay with it
             out.append((at, at - 1, self._builder_text() + self.nl))
@@ -516,7 +674,21 @@ class _Rewriter:
             out.append(f"RUN --mount=from={BUILDER},source=/dist,target=/wheels \\{nl}    {pip} --no-deps {wheel}{nl}")
         else:
             out.append(f"RUN --mount=from={BUILDER},source=/dist,target=/wheels \\{nl}    {pip} {wheel}{nl}")
+        user = self._user_at_install()
+        if user:  # the image's Python belongs to root; the venv was the user's
+            out = [f"USER root{nl}", *out, f"USER {user}{nl}"]
         return "".join(out)
+
+    def _user_at_install(self) -> str | None:
+        user = None
+        for s in self.facts.steps:
+            if s.ins is self.install_at:
+                break
+            if s.ins.cmd == "FROM" and s.stage.index in self.facts.runtime:
+                continue
+            if s.ins.cmd == "USER" and s.stage.index in self.facts.runtime and s.ins.value:
+                user = s.ins.value[0]
+        return None if user is None or user.split(":", 1)[0] in ("root", "0") else user
 
     def _with_directive(self, text: str) -> str:
         if not self.opts.syntax_directive or "syntax" in self.df.directives:
@@ -557,18 +729,33 @@ def _split_head(text: str, ins: Instruction) -> tuple[str, str]:
     return text[:pos], text[pos:]
 
 
-def _rebase(drop: list[tuple[int, int]], text: str, body: str, step: Step) -> list[tuple[int, int]]:
-    """Spans of the dropped commands, re-found in ``body`` (the analysis used the joined line)."""
+def _rebase(actions: dict[tuple[int, int], str | None], body: str, step: Step
+            ) -> dict[tuple[int, int], str | None]:
+    """The actions re-keyed by the commands' spans in ``body`` (the analysis used the joined line)."""
     from dockvenv.shell import commands
 
     ours = [c for c in commands(body) if not c.nested]
     theirs = [c for c in step.commands if not c.nested]
-    wanted = {(s, e) for s, e in drop}
-    out = []
+    out: dict[tuple[int, int], str | None] = {}
     for mine, orig in zip(ours, theirs):
-        if (orig.start, orig.end) in wanted and mine.argv == orig.argv:
-            out.append((mine.start, mine.end))
+        key = (orig.start, orig.end)
+        if key in actions and mine.argv == orig.argv:
+            out[(mine.start, mine.end)] = actions[key]
     return out
+
+
+def _dist_name(target: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", target.strip("'\""), maxsplit=1)[0].lower()
+
+
+_RUNNERS = (("poetry", "run"), ("pipenv", "run"), ("uv", "run"))
+
+
+def _strip_runner(words: list[str]) -> list[str]:
+    """``poetry run X`` -> ``X``: only when the runner has no options of its own."""
+    if len(words) > 2 and (words[0].rsplit("/", 1)[-1], words[1]) in _RUNNERS and not words[2].startswith("-"):
+        return words[2:]
+    return words
 
 
 def _no_new_blank_runs(before: str, after: str) -> str:
