@@ -71,6 +71,8 @@ class Facts:
 
 def expand(word: str, values: dict[str, str]) -> str:
     """Substitute ``$X``/``${X}``/``${X:-d}`` where X is known; leave the rest."""
+    if "$" not in word:
+        return word  # the common case, and nothing below can match without a "$"
 
     def sub(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(3)
@@ -153,7 +155,8 @@ _OPTS_WITH_VALUE = frozenset(
      "--python", "--trusted-host", "--cache-dir", "--src", "--platform", "--python-version",
      "--implementation", "--abi", "--progress-bar", "--constraint", "--timeout", "--retries",
      "--only-binary", "--no-binary", "--config-settings", "--global-option", "--log",
-     "--upgrade-strategy", "--root-user-action", "--prefix", "--index", "--default-index"}
+     "--upgrade-strategy", "--root-user-action", "--prefix", "--index", "--default-index",
+     "--index-strategy", "--extra-index", "--keyring-provider", "--resolution", "--exclude-newer"}
 )
 
 
@@ -270,6 +273,14 @@ def _dequote(val: str) -> str:
 
 
 def analyze(df: Dockerfile) -> Facts:
+    """The facts of ``df``, computed once per parsed object (rules, plan and rewrite all ask)."""
+    facts = df.__dict__.get("_facts")
+    if facts is None:
+        facts = df.__dict__["_facts"] = _analyze(df)  # df is frozen; this is cached_property's own trick
+    return facts
+
+
+def _analyze(df: Dockerfile) -> Facts:
     stages = df.stages
     global_vars = {k: v for ins in df.global_args for k, v in env_pairs(ins)}
     steps: list[Step] = []
@@ -314,11 +325,18 @@ def analyze(df: Dockerfile) -> Facts:
 def _expanded(cmd: Command, values: dict[str, str]) -> Command:
     from dataclasses import replace
 
+    if not any("$" in a for a in cmd.argv):
+        return cmd
     return replace(cmd, argv=tuple(expand(a, values) for a in cmd.argv))
 
 
 def expanded(cmd: Command, step: Step) -> Command:
-    return _expanded(cmd, step.vars)
+    """``cmd`` with the values in scope at ``step`` substituted (once per pair: every rule asks)."""
+    memo = step.__dict__.setdefault("_expanded", {})  # Step is frozen; its facts never change
+    found = memo.get(cmd)
+    if found is None:
+        found = memo[cmd] = _expanded(cmd, step.vars)
+    return found
 
 
 def _runtime_stages(stages: tuple[Stage, ...], by_key: dict[str, Stage]) -> frozenset[int]:

@@ -11,25 +11,26 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockvenv import check
-from dockvenv.analysis import expanded, pip_install
+from dockvenv import check, contexts
+from dockvenv.analysis import pip_install
 from dockvenv.config import Settings, parse_toml
 from dockvenv.dockerfile import Dockerfile, parse
 from dockvenv.model import FileEdit, Plan, Unsupported
 from dockvenv.project import Project, is_dockerfile
+from dockvenv.projects import has_packaging, installed_projects
 from dockvenv.rewrite import dockerignore as ignore_rewrite
 from dockvenv.rewrite.dockerfile import BuildSpec, Options, migrate
 
 _DEV_DOCKERFILE = re.compile(r"(^|/)\.devcontainer/|[.-]dev(elop(ment)?)?$|\.dev\.|(^|/)dev\.Dockerfile$", re.I)
 
 
-def build_plan(project: Project, settings: Settings) -> Plan:
+def build_plan(project: Project, settings: Settings, context_override: str | None = None) -> Plan:
     ctx = check.context(project, settings)
     findings = check.rules.run(ctx)
     edits: list[FileEdit] = []
     unsupported: list[Unsupported] = []
     notes: list[str] = []
-    contexts: dict[str, list[str]] = {}
+    touched: dict[str, list[str]] = {}  # build context -> Dockerfiles changed
     opts = Options(uv_version=settings.uv_version, uv_source=settings.uv_source,
                    syntax_directive=settings.syntax_directive, compile_bytecode=settings.compile_bytecode,
                    builder_base=settings.builder_base)
@@ -38,8 +39,15 @@ def build_plan(project: Project, settings: Settings) -> Plan:
         if is_dev_dockerfile(path) and not settings.include_dev:
             notes.append(f"{path}: a development image; not migrated (--include-dev migrates it)")
             continue
-        context = build_context(project, path, df)
+        choice = contexts.resolve(project, path, df, context_override)
+        context = choice.folder
+        if context != posixpath.dirname(path) or choice.evidence.startswith(("--context", ".", "Makefile")) \
+                or "builds it" in choice.evidence:
+            notes.append(f"{path}: build context '{context or '.'}' ({choice.evidence})")
         spec = build_spec(project, context, df)
+        kept_targets = [t for t in choice.targets if t.lower() not in {(s.name or "").lower() for s in df.stages}]
+        notes += [f"{path}: --target {t} is built by other files but is no stage of this Dockerfile"
+                  for t in kept_targets]
         prefix = f"{context}/" if context else ""
         result = migrate(df, spec, opts, used, runtime_files(project, context, df),
                          lambda rel, prefix=prefix: project.exists(prefix + rel))
@@ -50,8 +58,8 @@ def build_plan(project: Project, settings: Settings) -> Plan:
         if result.after != df.text:
             parse(result.after, path)  # a rewrite must never produce what Docker would refuse
             edits.append(FileEdit(path, df.text, result.after, result.reasons))
-            contexts.setdefault(context, []).append(path)
-    for context in sorted(set(contexts) | _exposed_contexts(project, ctx)):
+            touched.setdefault(context, []).append(path)
+    for context in sorted(set(touched) | _exposed_contexts(project, ctx)):
         edit = ignore_rewrite.plan(project, context)
         if edit is not None:
             edits.append(edit)
@@ -88,7 +96,7 @@ def _exposed_contexts(project: Project, ctx: check.Context) -> set[str]:
     out = set()
     for path, df, _facts in ctx.dockerfiles:
         if exposed_env_files(ctx, path) and not (is_dev_dockerfile(path)):
-            out.add(build_context(project, path, df))
+            out.add(contexts.resolve(project, path, df).folder)
     return out
 
 
@@ -97,65 +105,36 @@ def is_dev_dockerfile(path: str) -> bool:
 
 
 def build_context(project: Project, path: str, df: Dockerfile) -> str:
-    """The folder a Dockerfile is built from: its own or a parent, whichever holds most COPY sources."""
-    sources = [s.strip("'\"").removeprefix("./").strip("/") for ins in df.instructions
-               if ins.cmd in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs
-               for s in ins.value[:-1] if "$" not in s and "://" not in s and "*" not in s]
-    sources = [s for s in sources if s not in ("", ".")]
-    folder = posixpath.dirname(path)
-    best, best_score = folder, -1
-    while True:
-        prefix = f"{folder}/" if folder else ""
-        score = sum(project.exists(prefix + s) for s in sources)
-        if score > best_score:
-            best, best_score = folder, score
-        if not folder or score == len(sources):
-            return best
-        folder = posixpath.dirname(folder)
+    return contexts.resolve(project, path, df).folder
 
 
 def build_spec(project: Project, context: str, df: Dockerfile) -> BuildSpec:
-    subdir = _install_subdir(df)
-    prefix = _join(context, subdir)
+    """The projects the Dockerfile installs (in install order), their lock and versioning."""
+    found = installed_projects(project, context, df)
+    folders = tuple(i.folder for i in found) or ((".",) if has_packaging(project, context) else ())
+    packageable = bool(folders)
+    folders = folders or (".",)
+    prefix = _join(context, folders[-1])
     pyproject = project.text(_join(prefix, "pyproject.toml")) or ""
     data = parse_toml(pyproject, _join(prefix, "pyproject.toml")) if pyproject else {}
-    packageable = bool(
-        "project" in data or "poetry" in data.get("tool", {}) or "build-system" in data
-        or project.text(_join(prefix, "setup.py")) is not None
-        or "[metadata]" in (project.text(_join(prefix, "setup.cfg")) or "")
-    )
     lock = None
-    if project.text(_join(prefix, "uv.lock")) is not None or project.exists(_join(prefix, "uv.lock")):
-        lock = "uv"
-    elif (project.exists(_join(prefix, "poetry.lock"))) and "poetry" in data.get("tool", {}):
-        lock = "poetry"
-    else:
-        req = _pinned_requirements(project, df, context)
-        if req and subdir in (".", ""):
-            lock = f"requirements:{req}"
-    vcs = bool(re.search(r"setuptools[_-]scm|hatch-vcs|poetry-dynamic-versioning|source\s*=\s*\"vcs\"", pyproject))
-    return BuildSpec(subdir=subdir, lock=lock, vcs_version=vcs, packageable=packageable)
+    if len(folders) == 1:
+        if project.exists(_join(prefix, "uv.lock")):
+            lock = "uv"
+        elif project.exists(_join(prefix, "poetry.lock")) and "poetry" in data.get("tool", {}):
+            lock = "poetry"
+        else:
+            req = _pinned_requirements(project, df, context)
+            if req and folders == (".",):
+                lock = f"requirements:{req}"
+    texts = "".join(project.text(_join(_join(context, f), "pyproject.toml")) or "" for f in folders)
+    vcs = bool(re.search(r"setuptools[_-]scm|hatch-vcs|poetry-dynamic-versioning|source\s*=\s*\"vcs\"", texts))
+    return BuildSpec(subdirs=folders, lock=lock, vcs_version=vcs, packageable=packageable,
+                     project_paths=frozenset(i.image_path for i in found))
 
 
 def _join(a: str, b: str) -> str:
     return posixpath.normpath(posixpath.join(a, b)) if a or b not in (".", "") else b
-
-
-def _install_subdir(df: Dockerfile) -> str:
-    from dockvenv.analysis import analyze
-
-    facts = analyze(df)
-    for step in facts.steps:
-        for cmd in step.commands:
-            pip = pip_install(expanded(cmd, step))
-            if pip is None:
-                continue
-            for target in pip.local_targets:
-                t = target.split("[", 1)[0].strip("'\"")
-                if t.startswith("./") and len(t) > 2:
-                    return posixpath.normpath(t)
-                return "."
-    return "."
 
 
 def _pinned_requirements(project: Project, df: Dockerfile, context: str) -> str | None:

@@ -58,8 +58,12 @@ def is_requirements(rel: str) -> bool:
     return parent == "requirements" and name.endswith((".txt", ".in", ".pip"))
 
 
+def is_compose_file(name: str) -> bool:
+    return bool(re.fullmatch(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml", name))
+
+
 def _wanted(rel: str, name: str) -> bool:
-    if is_dockerfile(name) or name in _CONFIG_NAMES or is_requirements(rel):
+    if is_dockerfile(name) or name in _CONFIG_NAMES or is_requirements(rel) or is_compose_file(name):
         return True
     if rel.startswith(".github/workflows/") and name.endswith((".yml", ".yaml")):
         return True

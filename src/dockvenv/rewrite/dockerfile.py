@@ -51,6 +51,8 @@ _ACTIVATE = re.compile(r"(?:\.|source)\s+[^\s;&|\"']*bin/activate\s*(?:&&|;)\s*"
 _RUNNER = re.compile(r"\b(?:poetry|pipenv|uv)\s+run\s+(?=[^-\s])")
 _PACKAGING = ("pyproject.toml", "setup.py", "setup.cfg", "requirements", "poetry.lock", "uv.lock",
               "Pipfile", "README", "LICENSE", "MANIFEST.in", "pdm.lock")
+_SPECIAL_SOURCES = frozenset({"--prefix", "--target", "--index-url", "--extra-index-url", "--find-links", "-i", "-f",
+                              "--index-strategy", "--index", "--default-index", "--no-index"})
 _IN_PROJECT_VARS = frozenset({"PIPENV_VENV_IN_PROJECT", "POETRY_VIRTUALENVS_IN_PROJECT", "UV_PROJECT_ENVIRONMENT"})
 _DIRECTIVE_LINE = re.compile(r"\s*#\s*(syntax|escape|check)\s*=", re.I)
 _PIP_INSTALL = re.compile(r"\b(?:pip3?|python3?(?:\.\d+)? -m pip) install\b")
@@ -61,10 +63,11 @@ _PIP_SELF = frozenset({"pip", "setuptools", "wheel"}) | BUILD_TOOLS
 class BuildSpec:
     """What the builder stage needs to know about the project it builds."""
 
-    subdir: str = "."  # the project folder inside the build context
+    subdirs: tuple[str, ...] = (".",)  # the project folders inside the build context, in install order
     lock: str | None = None  # "uv", "poetry" or "requirements:<path>"
     vcs_version: bool = False
     packageable: bool = True
+    project_paths: frozenset[str] = frozenset()  # where the original put those projects in the image
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ class _Rewriter:
         self.python = "python3"
         self.install_at: Instruction | None = None  # where the wheel install goes
         self.extras: tuple[str, ...] = ()
+        self.extra_packages: tuple[str, ...] = ()  # installed into the copied venv beside the project
+        self.extra_args: dict[str, str] = {}  # ARG lines those installs need in the runtime stage
 
     def reason(self, text: str) -> None:
         if text not in self.reasons:
@@ -434,15 +439,19 @@ class _Rewriter:
                 self.reason("DV203: uv no longer copied into the runtime image")
                 self.edits[ins.start_line] = ""
             return
+        if from_stage is not None and self.spec.packageable and self._migrating and self.spec.project_paths and all(
+                absolute(expand(src, step.vars).rstrip("/"), step.workdir) in self.spec.project_paths
+                for src in sources) and self._is_python_stage(from_stage):
+            self.reason("DV201: project source copied from the build stage replaced by its wheel")
+            self._replace_stage_copy(ins, from_stage)
+            return
         if from_stage is not None:
             from dockvenv.rules.dv105_venv_copied import venv_sources
 
             venvs = venv_sources(tuple(sources), step.vars, step.workdir, self.facts.venvs)
             if venvs and set(venvs) == set(sources) and self._is_python_stage(from_stage):
                 self.reason("DV105: venv copy replaced by the locked dependencies and the wheel")
-                self.edits[ins.start_line] = ""
-                if self.install_at is None and self.df.stage_of(ins).index in self.facts.runtime:  # type: ignore[union-attr]
-                    self.install_at = ins
+                self._replace_stage_copy(ins, from_stage)
             return
         drop = set(env_sources(tuple(sources)))
         if drop:
@@ -462,6 +471,46 @@ class _Rewriter:
             self.edits[ins.start_line] = ""
             return
         self.edits[ins.start_line] = _copy_text(ins, left, dest, self.nl)
+
+    def _replace_stage_copy(self, ins: Instruction, from_stage: str) -> None:
+        """Drop a venv or project copy; the wheel install takes its place, with the
+        other packages the build stage put into that venv (gunicorn, say)."""
+        self.edits[ins.start_line] = ""
+        if self.install_at is None and self.df.stage_of(ins).index in self.facts.runtime:  # type: ignore[union-attr]
+            self.install_at = ins
+        st = _stage_by_ref(self.df, from_stage)
+        for s in self.facts.steps:
+            if s.stage is not st:
+                continue
+            for c in s.commands:
+                pip = pip_install(expanded(c, s))
+                if pip is None or pip.requirements or pip.options & _SPECIAL_SOURCES:
+                    continue  # from another index, prefix or target: not ours to carry over
+                raw = pip_install(c)
+                in_scope = self.facts.by_instruction[id(self.install_at)].vars if self.install_at else {}
+                for target, written in zip(pip.targets, raw.targets if raw else pip.targets):
+                    if not is_local_path(target) and _dist_name(target) not in _PIP_SELF \
+                            and not re.search(r"[$*/]|\.(whl|tar\.gz|zip)$", target):
+                        # keep ${VERSION} when the runtime stage declares it, so --build-arg still works
+                        names = re.findall(r"\$\{?(\w+)", written)
+                        args = {n: self._arg_line(n, st) for n in names if n not in in_scope}
+                        if all(args.values()):
+                            self.extra_args.update(args)  # type: ignore[arg-type]
+                            keep = written
+                        else:
+                            keep = target
+                        self.extra_packages = tuple(dict.fromkeys((*self.extra_packages, keep)))
+
+    def _arg_line(self, name: str, stage: Stage | None) -> str | None:
+        """The ARG line that brings ``name`` into the runtime stage: a global ARG is
+        re-declared, a build-stage ARG is repeated with its default."""
+        if any(k == name for a in self.df.global_args for k, _v in env_pairs(a)):
+            return f"ARG {name}"
+        for ins in stage.instructions if stage else ():
+            if ins.cmd == "ARG" and any(k == name for k, _v in env_pairs(ins)):
+                word = next(w for w in ins.value if w.split("=", 1)[0] == name)
+                return f"ARG {word}"
+        return None
 
     def _is_package_dir(self, src: str) -> bool:
         """A folder of the context that is a Python package: the wheel carries it."""
@@ -630,7 +679,8 @@ class _Rewriter:
         final = self.df.stages[-1]
         base = o.builder_base or _root_base(self.df, final)
         brk = " --break-system-packages" if self.distro else ""
-        if not o.builder_base and "python" not in base.lower():
+        seen_base = expand(base, {k: v for a in self.df.global_args for k, v in env_pairs(a)})
+        if not o.builder_base and "python" not in seen_base.lower():
             base, brk = "python:3.12-slim", ""  # the runtime base brings no Python; a pure wheel builds anywhere
         lines = [f"FROM {base} AS {BUILDER}"]
         if o.uv_source == "image":
@@ -642,18 +692,19 @@ class _Rewriter:
                          f"poetry=={o.poetry_version} poetry-plugin-export")
         lines.append("WORKDIR /src")
         lines.append("COPY . .")
-        cd = f"cd {spec.subdir} && " if spec.subdir not in (".", "") else ""
         env = "SETUPTOOLS_SCM_PRETEND_VERSION=${VERSION} " if spec.vcs_version else ""
         if spec.vcs_version:
             lines.append("ARG VERSION=0.0.0")
-        steps = [f"{cd}{env}uv build --wheel --out-dir /dist"]
+        steps = [f"{env}uv build --wheel --out-dir /dist{'' if d in ('.', '') else ' ' + d}" for d in spec.subdirs]
+        last = spec.subdirs[-1]
+        cd = f"cd {last} && " if last not in (".", "") else ""
         if spec.lock == "uv":
             extras = "".join(f" --extra {e}" for e in self.extras if e)
-            steps.append("uv export --frozen --no-dev --no-emit-project --no-hashes"
+            steps.append(f"{cd}uv export --frozen --no-dev --no-emit-project --no-hashes"
                          f"{extras} --format requirements-txt -o /dist/requirements.txt")
         elif spec.lock == "poetry":
             extras = "".join(f" --extras {e}" for e in self.extras if e)
-            steps.append(f"poetry export --only main --without-hashes{extras} -f requirements.txt -o /dist/requirements.txt")
+            steps.append(f"{cd}poetry export --only main --without-hashes{extras} -f requirements.txt -o /dist/requirements.txt")
         elif spec.lock and spec.lock.startswith("requirements:"):
             steps.append(f"cp {spec.lock.split(':', 1)[1]} /dist/requirements.txt")
         lines.append("RUN " + f" \\{nl}    && ".join(steps))
@@ -674,6 +725,9 @@ class _Rewriter:
             out.append(f"RUN --mount=from={BUILDER},source=/dist,target=/wheels \\{nl}    {pip} --no-deps {wheel}{nl}")
         else:
             out.append(f"RUN --mount=from={BUILDER},source=/dist,target=/wheels \\{nl}    {pip} {wheel}{nl}")
+        if self.extra_packages:
+            out += [f"{line}{nl}" for line in self.extra_args.values()]
+            out.append(f"RUN {pip} {' '.join(_quote(p) for p in self.extra_packages)}{nl}")
         user = self._user_at_install()
         if user:  # the image's Python belongs to root; the venv was the user's
             out = [f"USER root{nl}", *out, f"USER {user}{nl}"]
@@ -744,8 +798,13 @@ def _rebase(actions: dict[tuple[int, int], str | None], body: str, step: Step
     return out
 
 
+def _quote(word: str) -> str:
+    """Shell-quote, keeping ``${VAR}`` expandable."""
+    return f'"{word}"' if re.search(r"[\[\]<>|&;*? ]", word) else word
+
+
 def _dist_name(target: str) -> str:
-    return re.split(r"[<>=!~\[ ;]", target.strip("'\""), maxsplit=1)[0].lower()
+    return re.split(r"[<>=!~\[ ;]", target.strip("'\""), maxsplit=1)[0].lower().replace("_", "-")
 
 
 _RUNNERS = (("poetry", "run"), ("pipenv", "run"), ("uv", "run"))
