@@ -7,7 +7,7 @@ turns its report into whole-file edits.  docs/dependencies.md is the user's guid
 from __future__ import annotations
 
 from dockvenv.config import Settings
-from dockvenv.deps import classify, commands, devtools, imports, plan, units
+from dockvenv.deps import classify, commands, devtools, imports, units
 from dockvenv.deps.model import Declared, DependencyReport
 from dockvenv.model import FileEdit
 from dockvenv.project import Project
@@ -83,7 +83,10 @@ def _unfixable(
     project: Project, settings: Settings, found: list[units.Unit], moves: list[Declared]
 ) -> list[tuple[Declared, str]]:
     out: list[tuple[Declared, str]] = []
+    if not moves:
+        return out
     problems = {m.path: m.problems for u in found for m in u.manifests if m.problems}
+    from dockvenv.deps import plan  # tomlkit and packaging: only when something moves
     _edits, refused = plan.build(project, settings, tuple(moves), with_libcst=False)
     for d in moves:
         if d.path in refused:
@@ -96,6 +99,7 @@ def _unfixable(
 def plan_dependency_edits(
     project: Project, settings: Settings, report: DependencyReport
 ) -> tuple[FileEdit, ...]:
+    from dockvenv.deps import plan  # tomlkit and packaging: only when something moves
     edits, _refused = plan.build(project, settings, report.moves)
     dotenv_files = sorted({p for p, _ in report.dotenv_sites} - {p for p, _, _ in report.dotenv_unfixable})
     if dotenv_files:
@@ -115,6 +119,7 @@ def plan_dependency_edits(
 
 def move_label(project: Project, settings: Settings, d: Declared) -> str:
     """Where ``d`` goes, as users read it: ``[project.optional-dependencies].dev``."""
+    from dockvenv.deps import plan  # tomlkit and packaging: only when something moves
     return plan.label_for(project, d, settings)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from packaging.utils import canonicalize_name
 
 from dockvenv.config import Settings
 
@@ -164,7 +163,8 @@ _PROGRAMS = {
 
 
 def canonical(name: str) -> str:
-    return str(canonicalize_name(name))
+    """PEP 503 normalisation (what packaging.utils.canonicalize_name does), without its imports."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _pattern(raw: str) -> str:
