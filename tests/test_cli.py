@@ -144,8 +144,6 @@ def test_inline_ignore(tmp_path: Path, capsys: pytest.CaptureFixture[str], docke
     assert codes(capsys, str(project(tmp_path, dockerfile)))[1] == expected
 
 
-@pytest.mark.xfail(strict=True, reason="rules._silenced also reads the line above the instruction, so a "
-                   "trailing pragma on the previous instruction silences this one (reported to the lead)")
 def test_inline_ignore_does_not_leak_to_the_next_instruction(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     text = "FROM python:3.12\nRUN python -m venv /a  # dockvenv: ignore[DV101]\nRUN python -m venv /b\n"

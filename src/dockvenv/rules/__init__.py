@@ -70,7 +70,10 @@ def _silenced(ctx: Context, f: Finding) -> bool:
         ins = next((i for i in df.instructions if i.start_line <= f.line <= i.end_line), None)
         if ins is None:
             return False
-        lines = [df.line_text(n) for n in range(ins.start_line - 1, ins.end_line + 1)]
+        above = df.line_text(ins.start_line - 1)
+        lines = [df.line_text(n) for n in range(ins.start_line, ins.end_line + 1)]
+        if above.lstrip().startswith("#"):  # a comment line right above; not another instruction's tail
+            lines.append(above)
         for line in lines:
             m = _PRAGMA.search(line)
             if m and (m.group(1) is None or any(f.code.startswith(c.strip()) for c in m.group(1).split(","))):
