@@ -15,13 +15,14 @@ from typing import Callable
 from dockvenv.errors import InputError
 
 
-def for_dockerfile(text_of: Callable[[str], str | None], dockerfile: str) -> tuple[tuple[bool, str], ...]:
-    """The patterns for the build context of ``dockerfile`` (taken to be its folder).
+def for_dockerfile(text_of: Callable[[str], str | None], dockerfile: str,
+                   context: str | None = None) -> tuple[tuple[bool, str], ...]:
+    """The patterns for the build context of ``dockerfile`` (its folder unless given).
 
     ``Dockerfile.dockerignore`` next to the Dockerfile wins over the context's
     ``.dockerignore``, as in BuildKit.
     """
-    context = posixpath.dirname(dockerfile)
+    context = posixpath.dirname(dockerfile) if context is None else context
     for path in (f"{dockerfile}.dockerignore", f"{context}/.dockerignore" if context else ".dockerignore"):
         text = text_of(path)
         if text is not None:

@@ -19,7 +19,6 @@ Safe: ``dockvenv migrate`` creates or extends ``.dockerignore``; nothing else ch
 
 from __future__ import annotations
 
-import posixpath
 from typing import Iterator
 
 from dockvenv.dockerignore import for_dockerfile, ignored
@@ -33,9 +32,12 @@ NAME = "env-in-context"
 
 def exposed_env_files(ctx: Context, dockerfile: str) -> list[str]:
     """Dotenv files inside this Dockerfile's build context that .dockerignore does not exclude."""
-    context = posixpath.dirname(dockerfile)
+    from dockvenv.contexts import resolve
+
+    df = next(d for p, d, _f in ctx.dockerfiles if p == dockerfile)
+    context = resolve(ctx.project, dockerfile, df).folder
     prefix = f"{context}/" if context else ""
-    rules = for_dockerfile(ctx.project.text, dockerfile)
+    rules = for_dockerfile(ctx.project.text, dockerfile, context)
     out = []
     for env in ctx.project.env_files:
         if not env.startswith(prefix):
