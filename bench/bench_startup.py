@@ -103,8 +103,8 @@ def report(times: dict[str, list[float]], reps: int) -> str:
         "# Startup benchmark",
         "",
         f"`python bench/bench_startup.py --reps {reps}`: {reps} interleaved rounds, median wall time.",
-        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-        f"fixture `{PROJECT.relative_to(ROOT)}`.",
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at the end; fixture `{PROJECT.relative_to(ROOT)}`.",
         "",
         "| command | median ms | min ms | x `python -c pass` |",
         "| --- | ---: | ---: | ---: |",

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import e2e  # noqa: E402
+from tests import e2e
 
 
 def log(msg: str) -> None:
@@ -40,7 +40,7 @@ def run_app(name: str, workdir: Path, rounds: int) -> dict:
     b = r.build_before(no_cache=True)
     row["cold_before"] = b.seconds
     if not b.ok:
-        row["notes"].append(f"original does not build:\n{b.tail(30)}")
+        row["notes"].append(f"original does not build:\n\n```\n{b.failure()}\n```")
         return row | {"run": r}
     m = r.migrate()
     if m.returncode != 0:
@@ -50,7 +50,9 @@ def run_app(name: str, workdir: Path, rounds: int) -> dict:
     a = r.build_after(no_cache=True)
     row["cold_after"] = a.seconds
     if not a.ok:
-        row["notes"].append(f"migrated image does not build:\n{a.tail(30)}")
+        row["notes"].append("migrated image does not build (the migrated Dockerfile, then the failing step):\n\n"
+                            f"```dockerfile\n{(r.migrated / 'Dockerfile').read_text().strip()}\n```\n\n"
+                            f"```\n{a.failure()}\n```")
         return row | {"run": r}
     row["size_before"], row["size_after"] = r.size("before"), r.size("after")
     row["layers_before"], row["layers_after"] = e2e.image_layers(r.tag("before")), e2e.image_layers(r.tag("after"))
@@ -78,6 +80,7 @@ def run_app(name: str, workdir: Path, rounds: int) -> dict:
         row["rebuild_before"] = e2e.median([x for x, _ in r.rebuilds])
         row["rebuild_after"] = e2e.median([y for _, y in r.rebuilds])
         row["rebuild_rounds"] = r.rebuilds
+        row["rebuild_steps"] = {v: b.steps_run() for v, b in r.rebuild_builds[-1].items()}
     return row | {"run": r}
 
 
@@ -85,13 +88,14 @@ def fmt_s(x: float | None) -> str:
     return "—" if x is None else f"{x:.1f} s"
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], base: int | None) -> str:
     out = ["| app | before size | after size | cold build before / after | code-change rebuild before / after | ratio (after / before) |",
            "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
         sb, sa = row.get("size_before"), row.get("size_after")
-        size_b = e2e.mb(sb) if sb else "—"
-        size_a = f"{e2e.mb(sa)} ({sa / sb:.2f}×)" if sa and sb else "—"
+        above = (lambda n: f" (+{(n - base) / 1e6:.1f})") if base else (lambda n: "")
+        size_b = f"{e2e.mb(sb)}{above(sb)}" if sb else "—"
+        size_a = f"{e2e.mb(sa)}{above(sa)}, {sa / sb:.2f}×" if sa and sb else "—"
         rb, ra = row.get("rebuild_before"), row.get("rebuild_after")
         ratio = f"{ra / rb:.2f}" if rb and ra else "—"
         out.append(f"| {row['app']} | {size_b} | {size_a} | {fmt_s(row.get('cold_before'))} / "
@@ -104,7 +108,7 @@ def engine_version() -> str:
 
 
 def dockvenv_version() -> str:
-    p = subprocess.run([*e2e.dockvenv_cmd(), "--version"], capture_output=True, text=True)
+    p = subprocess.run([*e2e.dockvenv_cmd(), "--version"], capture_output=True, text=True, check=False)
     return (p.stdout or p.stderr).strip()
 
 
@@ -118,12 +122,13 @@ def report(rows: list[dict], rounds: int, base_size: int | None) -> str:
         + (f", {e2e.mb(base_size)}" if base_size else "") + f"), {platform.machine()}, "
         f"{rounds} code-change rebuild round(s) per app (medians).",
         "",
-        "Sizes are `docker image inspect -f '{{.Size}}'`, base image included. Cold builds use "
-        "`--no-cache` (dependencies downloaded from the index). A code-change rebuild appends one line "
-        "to the app package's `__init__.py` and rebuilds with a warm cache; both variants are rebuilt in "
-        "the same round. Wall-clock times on a shared 2-core machine: compare the ratio, not the seconds.",
+        ("Sizes are `docker image inspect -f '{{.Size}}'`, base image included (above the base in "
+         "brackets). Cold builds use `--no-cache` (dependencies downloaded from the index). A code-change "
+         "rebuild appends one line to the app package's `__init__.py` and rebuilds with a warm cache; both "
+         "variants are rebuilt in the same round. Wall-clock times on a shared 2-core machine: compare the "
+         "ratio, not the seconds."),
         "",
-        table(rows),
+        table(rows, base_size),
         "",
     ]
     for row in rows:
@@ -136,8 +141,13 @@ def report(rows: list[dict], rounds: int, base_size: int | None) -> str:
         if "smoke_same" in row:
             extra.append("smoke output identical" if row["smoke_same"] else "**smoke output differs**")
         lines.append(f"- **{row['app']}**: " + "; ".join(extra) + ("." if extra else ""))
+        for variant, steps in row.get("rebuild_steps", {}).items():
+            lines.append(f"  - steps re-run by the last code-change rebuild, {variant}: "
+                         + "; ".join(f"`{name}` {sec:.1f} s" for name, sec in steps))
         for note in row["notes"]:
-            lines.append(f"  - {note}")
+            first, *rest = note.split("\n")
+            lines.append(f"  - {first}")
+            lines.extend(f"    {line}" if line else "" for line in rest)
     lines.append("")
     return "\n".join(lines)
 

@@ -32,7 +32,7 @@ DEV_TOOLS = ("pytest", "mypy", "ruff", "black")
 # Where an app's files live in the images of this kind of project (plus the image's WORKDIR).
 APP_DIRS = ("/app", "/src", "/opt", "/venv", "/srv", "/code", "/workspace", "/usr/src", "/home", "/root")
 # Keys of a .env whose values count as secrets that must not reach the image.
-SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|_URL$|DSN", re.I)
+SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|_URL$|DSN", re.IGNORECASE)
 
 
 class DockerUnavailable(Exception):
@@ -54,7 +54,7 @@ def check_engine(require_host: bool = True) -> None:
         raise DockerUnavailable('DOCKER_HOST is unset (run: eval "$(scripts/docker-env start)")')
     try:
         p = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"], env=docker_env(),
-                           capture_output=True, text=True, timeout=20)
+                           capture_output=True, text=True, timeout=20, check=False)
     except subprocess.TimeoutExpired:
         raise DockerUnavailable(f"the engine at {docker_env()['DOCKER_HOST']} did not answer in 20 s") from None
     if p.returncode != 0:
@@ -64,14 +64,15 @@ def check_engine(require_host: bool = True) -> None:
 
 def ensure_base_images() -> None:
     """Import the python:* stand-ins if missing (fast when they exist)."""
-    p = subprocess.run(["bash", str(DOCKER_ENV), "images"], env=docker_env(), capture_output=True,
+    p = subprocess.run(["bash", str(DOCKER_ENV), "images"], env=docker_env(), capture_output=True, check=False,
                        text=True, timeout=900)
     if p.returncode != 0:
         raise RuntimeError(f"scripts/docker-env images failed:\n{p.stderr[-3000:]}")
 
 
 def docker(*args: str, timeout: float = RUN_TIMEOUT, check: bool = False) -> subprocess.CompletedProcess:
-    p = subprocess.run([DOCKER, *args], env=docker_env(), capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run([DOCKER, *args], env=docker_env(), capture_output=True, text=True, timeout=timeout,
+                       check=False)
     if check and p.returncode != 0:
         raise RuntimeError(f"docker {' '.join(args)} failed ({p.returncode}):\n{p.stderr[-3000:]}")
     return p
@@ -120,13 +121,37 @@ class Build:
     def tail(self, lines: int = 60) -> str:
         return "\n".join(self.log.splitlines()[-lines:])
 
+    def steps_run(self) -> list[tuple[str, float]]:
+        """(step, seconds) of the Dockerfile steps that ran (were not CACHED), from the plain log."""
+        names: dict[str, str] = {}
+        out = []
+        for line in self.log.splitlines():
+            m = re.match(r"(#\d+) \[([^\]]+)\] (.*)", line)
+            if m and not m.group(2).startswith("internal") and not m.group(3).startswith("FROM "):
+                names[m.group(1)] = f"[{m.group(2)}] {' '.join(m.group(3).split())[:70]}"
+                continue
+            m = re.match(r"(#\d+) DONE ([\d.]+)s", line)
+            if m and m.group(1) in names:
+                out.append((names[m.group(1)], float(m.group(2))))
+        return out
+
+    def failure(self, lines: int = 6) -> str:
+        """The failed step's header, its last output lines and the ERROR line (BuildKit plain log)."""
+        log = self.log.splitlines()
+        err = next((i for i, line in enumerate(log) if re.match(r"#\d+ ERROR", line)), None)
+        if err is None:
+            return self.tail(lines + 2)
+        step = log[err].split()[0] + " "
+        own = [line for line in log[:err] if line.startswith(step)]
+        return "\n".join(own[:1] + own[1:][-lines:] + [log[err]])
+
 
 def build(context: Path, tag: str, no_cache: bool = False) -> Build:
     args = ["bash", str(DOCKER_BUILD), str(context), str(context / "Dockerfile"), tag, "--progress=plain"]
     if no_cache:
         args.append("--no-cache")
     t0 = time.perf_counter()
-    p = subprocess.run(args, env=docker_env(), capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    p = subprocess.run(args, env=docker_env(), capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
     seconds = time.perf_counter() - t0
     b = Build(tag, p.returncode == 0, seconds, p.stdout + p.stderr)
     if b.ok:
@@ -304,6 +329,7 @@ class AppRun:
     defaults: dict[str, RunResult] = field(default_factory=dict)
     probes: dict[str, Probe] = field(default_factory=dict)
     rebuilds: list[tuple[float, float]] = field(default_factory=list)
+    rebuild_builds: list[dict[str, Build]] = field(default_factory=list)
     tags: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -333,7 +359,7 @@ class AppRun:
     def migrate(self) -> subprocess.CompletedProcess:
         if self.migrate_result is None:
             self.migrate_result = subprocess.run([*dockvenv_cmd(), "migrate", "--yes", str(self.migrated)],
-                                                 capture_output=True, text=True, timeout=300)
+                                                 capture_output=True, text=True, timeout=300, check=False)
         return self.migrate_result
 
     def build_after(self, no_cache: bool = False) -> Build:
@@ -372,6 +398,7 @@ class AppRun:
                 f.write(f"_DV_E2E_REBUILD_{n} = {n}  # dockvenv e2e: one-line code change\n")
         order = ["before", "after"] if n % 2 else ["after", "before"]
         secs: dict[str, float] = {}
+        done: dict[str, Build] = {}
         for variant in order:
             ctx = self.orig if variant == "before" else self.migrated
             b = build(ctx, self.tag(f"{variant}-rebuild"))
@@ -382,6 +409,8 @@ class AppRun:
                 raise RuntimeError(f"rebuild of {self.name} {variant} gave the same image {prev}: "
                                    "the code change did not reach it")
             secs[variant] = b.seconds
+            done[variant] = b
+        self.rebuild_builds.append(done)
         remove_images(self.tag("before-rebuild"), self.tag("after-rebuild"))
         self.rebuilds.append((secs["before"], secs["after"]))
         return self.rebuilds[-1]

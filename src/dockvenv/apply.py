@@ -1,10 +1,11 @@
 """apply: the only writer of project files.
 
 Each file is written atomically (a temporary file in the same folder, flushed, given
-the original's permissions, then renamed over it), only if it still holds what the
-plan was made from, and never outside the project.  Files with uncommitted changes
-in git are refused unless forced.  All checks run before the first write, so a
-refusal leaves every file as it was.
+the original's permissions and owner, then renamed over it), only if it still holds
+what the plan was made from, and never outside the project.  Files with uncommitted
+changes in git are refused unless forced.  All checks run before the first write, so a
+refusal leaves every file as it was; and every temporary file is written before the
+first rename, so a full disk or an unwritable folder leaves every file as it was too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from dockvenv.errors import InputError, WriteError
 from dockvenv.model import FileEdit
@@ -22,12 +23,41 @@ from dockvenv.project import decode
 
 def write(root: str, edits: Sequence[FileEdit], force: bool = False) -> list[str]:
     """Write every changed edit; return the paths written."""
-    targets = refuse(root, edits, force)
-    written = []
-    for path, edit in targets:
-        _write_one(path, edit)
-        written.append(edit.path)
-    return written
+    staged: list[tuple[Path, str | None, FileEdit]] = []
+    try:
+        for path, edit in refuse(root, edits, force):
+            staged.append((path, _stage(path, edit), edit))
+    except BaseException:
+        _discard(tmp for _p, tmp, _e in staged)
+        raise
+    written: list[tuple[Path, FileEdit]] = []
+    for k, (path, tmp, edit) in enumerate(staged):
+        try:
+            if tmp is None:
+                path.unlink()
+            else:
+                os.replace(tmp, path)
+        except OSError as exc:
+            _discard(t for _p, t, _e in staged[k:])
+            left = _undo(written)
+            done = f"; left migrated: {', '.join(left)}" if left else "; no file was changed"
+            raise WriteError(f"{edit.path}: cannot write: {exc.strerror or exc}{done}") from None
+        written.append((path, edit))
+    return [edit.path for _path, edit in written]
+
+
+def _undo(written: list[tuple[Path, FileEdit]]) -> list[str]:
+    """Put back what the files held before (a rename failed half-way); the paths that could not be."""
+    left = []
+    for path, edit in reversed(written):
+        try:
+            if edit.before is None:
+                path.unlink()
+            else:
+                os.replace(_stage(path, FileEdit(edit.path, None, edit.before)) or "", path)
+        except (OSError, WriteError):
+            left.append(edit.path)
+    return left
 
 
 def refuse(root: str, edits: Sequence[FileEdit], force: bool = False) -> list[tuple[Path, FileEdit]]:
@@ -74,25 +104,37 @@ def _check_unchanged(path: Path, edit: FileEdit) -> None:
         raise InputError(f"{edit.path}: changed since it was read; nothing was written, run dockvenv again")
 
 
-def _write_one(path: Path, edit: FileEdit) -> None:
+def _stage(path: Path, edit: FileEdit) -> str | None:
+    """The new bytes in a temporary file next to ``path``, with its mode and owner (None: a deletion)."""
     if edit.after is None:
-        path.unlink()
-        return
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockvenv", dir=path.parent)
+        return None
+    st = path.stat() if path.exists() else None
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockvenv", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(edit.after.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.chmod(tmp, st.st_mode & 0o7777 if st else 0o644)
+        if st is not None and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:
+                pass  # not root: the file becomes ours, as any editor's save would make it
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise WriteError(f"{edit.path}: cannot write: {exc.strerror or exc}; the file is unchanged") from None
+        _discard([tmp])
+        raise WriteError(f"{edit.path}: cannot write: {exc.strerror or exc}; no file was changed") from None
+    return tmp
+
+
+def _discard(tmps: Iterable[str | None]) -> None:
+    for tmp in tmps:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def uncommitted(base: Path, paths: list[str]) -> list[str]:

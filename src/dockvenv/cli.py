@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="do not add '# syntax=docker/dockerfile:1' (air-gapped builders)")
     m.add_argument("--uv-version", help="the uv release the builder stage pins")
     m.add_argument("--include-dev", action="store_true", default=None, help="also migrate development Dockerfiles")
+    m.add_argument("--context", metavar="DIR", help="the build context of every Dockerfile, relative to PATH "
+                   "(default: found from compose, CI and Makefiles; see docs/contexts.md)")
     m.set_defaults(func=_migrate)
 
     b = sub.add_parser("bulk", help="many repositories: clone, migrate, branch, commit, push, open or update a PR",
@@ -110,6 +112,31 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--uv-version", help="the uv release the builder stage pins")
     b.add_argument("--include-dev", action="store_true", default=None, help="also migrate development Dockerfiles")
     b.set_defaults(func=_bulk)
+
+    v = sub.add_parser("verify", help="prove a migrated project still works (--docker: build and compare images)",
+                       description="Check that a migrated project still works. With --docker, build the original "
+                       "(git --base REF, or the working tree before the pending migration) and the migrated image, "
+                       "run both and compare. Exit 0 all good, 1 a check failed, 2 could not run. "
+                       "See docs/verify.md.")
+    v.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="project folders (default: .)")
+    v.add_argument("--json", action="store_true", help="print the report as JSON (version 1)")
+    v.add_argument("--docker", action="store_true", help="build the original and the migrated image and compare")
+    vd = v.add_argument_group("--docker options")
+    vd.add_argument("--base", metavar="REF", default="HEAD", help="git ref of the original when the working tree "
+                    "is already migrated (default HEAD)")
+    vd.add_argument("--dockerfile", metavar="PATH", help="the Dockerfile to build (default: the migrated one)")
+    vd.add_argument("--smoke", metavar="CMD", help="command to run in both images, as the container's whole "
+                    "command (default: derived from ENTRYPOINT/CMD)")
+    vd.add_argument("--http", metavar="PATH", help="also start both servers (--network host) and compare "
+                    "the status of GET PATH")
+    vd.add_argument("--rebuild", action="store_true", help="time a rebuild after a one-line code change")
+    vd.add_argument("--keep", action="store_true", help="keep the images and temporary trees")
+    vd.add_argument("--no-cache", action="store_true", help="cold builds (docker build --no-cache)")
+    vd.add_argument("--strip-syntax", action="store_true", help="drop '# syntax=' before building "
+                    "(engines that cannot pull the Dockerfile frontend)")
+    vd.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="how long a container may take to run or start listening (default 120)")
+    v.set_defaults(func=_verify)
 
     r = sub.add_parser("rule", help="print a rule's documentation")
     r.add_argument("code", nargs="?", help="e.g. DV101; all rules are listed when omitted")
@@ -210,6 +237,20 @@ def _bulk(args: argparse.Namespace) -> int:
     from dockvenv.bulk.runner import run
 
     return run(args, lambda root: load_project(root, args))
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.docker:
+        from dockvenv.verify import docker
+
+        return docker.run(args)
+    try:
+        from dockvenv.verify import run_static  # type: ignore[attr-defined]
+    except ImportError:
+        from dockvenv.errors import UsageError
+
+        raise UsageError("verify: the static checks are not available yet; use --docker") from None
+    return int(run_static(args))
 
 
 def _rule(args: argparse.Namespace) -> int:

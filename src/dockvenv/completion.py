@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 _CODE_DESTS = frozenset({"select", "ignore", "code"})
 _PATH_DESTS = frozenset({"paths"})
+_FILE_METAVARS = frozenset({"FILE", "DIR", "PATH", "REPORT"})
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class Option:
     flags: tuple[str, ...]
     help: str
     takes_value: bool
-    values: tuple[str, ...]  # what to offer for the value; empty means free text
+    values: tuple[str, ...]  # what to offer for the value; empty means free text (or a file)
+    file: bool = False  # the value is a file or folder name
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def _codes() -> tuple[str, ...]:
 
 def _help(action: argparse.Action) -> str:
     text = action.help if action.help and action.help != argparse.SUPPRESS else ""
-    return " ".join(text.replace("%(prog)s", "dockvenv").split())
+    text = text.replace("%(prog)s", "dockvenv").replace("%(default)s", str(action.default))
+    return " ".join(text.split())
 
 
 def _option(action: argparse.Action) -> Option:
@@ -50,12 +53,13 @@ def _option(action: argparse.Action) -> Option:
         values = tuple(str(c) for c in action.choices)
     elif action.dest in _CODE_DESTS:
         values = _codes()
-    return Option(tuple(action.option_strings), _help(action), takes, values)
+    return Option(tuple(action.option_strings), _help(action), takes, values, action.metavar in _FILE_METAVARS)
 
 
 def _command(name: str, help_: str, parser: argparse.ArgumentParser) -> Command:
     options = tuple(_option(a) for a in parser._actions if a.option_strings)
-    positional, values = "", ()
+    positional = ""
+    values: tuple[str, ...] = ()
     for action in parser._actions:
         if action.option_strings or action.nargs == argparse.REMAINDER:
             continue
@@ -104,7 +108,8 @@ def _bash(top: Command, commands: list[Command]) -> str:
         if valued:
             out.append("            case $prev in")
             for o in valued:
-                action = f'COMPREPLY=($(compgen -W "{" ".join(o.values)}" -- "$cur"))' if o.values else ":"
+                action = f'COMPREPLY=($(compgen -W "{" ".join(o.values)}" -- "$cur"))' if o.values else \
+                    "compopt -o default 2>/dev/null; COMPREPLY=()" if o.file else ":"
                 out.append(f"                {'|'.join(o.flags)}) {action}; return ;;")
             out.append("            esac")
         flags = " ".join(f for o in c.options for f in o.flags)
@@ -130,7 +135,7 @@ def _zq(text: str) -> str:
 def _zsh_spec(o: Option) -> list[str]:
     value = ""
     if o.takes_value:
-        value = f":value:({' '.join(o.values)})" if o.values else ":value: "
+        value = f":value:({' '.join(o.values)})" if o.values else ":file:_files" if o.file else ":value: "
     exclusive = f"({' '.join(o.flags)})" if len(o.flags) > 1 else ""
     described = f"[{_zq(o.help)}]" if o.help else ""
     return [f"'{exclusive}{flag}{described}{value}'" for flag in o.flags]
@@ -192,7 +197,7 @@ def _fish_option(prefix: str, o: Option) -> str:
     for flag in o.flags:
         parts.append(f"-l {flag[2:]}" if flag.startswith("--") else f"-s {flag[1:]}")
     if o.takes_value:
-        parts.append(f"-x -a {_fq(' '.join(o.values))}" if o.values else "-r")
+        parts.append(f"-x -a {_fq(' '.join(o.values))}" if o.values else "-r -F" if o.file else "-r")
     if o.help:
         parts.append(f"-d {_fq(o.help)}")
     return " ".join(parts)

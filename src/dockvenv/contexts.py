@@ -18,7 +18,15 @@ from typing import Any, Iterator
 from dockvenv.dockerfile import Dockerfile
 from dockvenv.project import Project, is_compose_file
 
-_DOCKER_BUILD = re.compile(r"docker\s+(?:buildx\s+)?build\b([^\n;&|]*(?:\\\n[^\n;&|]*)*)")
+# One command: up to a newline, ``;``, ``&`` or ``|``, across backslash-newline continuations.
+_DOCKER_BUILD = re.compile(r"\b(?:docker|podman)\s+(?:buildx\s+|image\s+)?build\b((?:[^\n;&|\\]|\\\r?\n|\\.)*)")
+_GITHUB_EXPR = re.compile(r"\$\{\{.*?\}\}")
+_VALUE_OPTIONS = frozenset({
+    "-t", "--tag", "--build-arg", "--platform", "--cache-from", "--cache-to", "--label", "--secret", "--ssh",
+    "-o", "--output", "--network", "--progress", "--build-context", "--iidfile", "--add-host", "--shm-size",
+    "--ulimit", "-m", "--memory", "--metadata-file", "--annotation", "--attest", "--builder", "--allow",
+    "--cgroup-parent", "--isolation", "--memory-swap", "--cpu-shares", "--cpuset-cpus", "--security-opt",
+})
 
 
 @dataclass(frozen=True)
@@ -40,16 +48,19 @@ def resolve(project: Project, path: str, df: Dockerfile, override: str | None = 
 
 
 def _declared(project: Project, path: str) -> Iterator[tuple[str, str, str | None]]:
-    """(context, evidence, target) from compose files, CI workflows and Makefiles."""
-    for rel, f in sorted(project.files.items()):
+    """(context, evidence, target) from compose files, then CI workflows and Makefiles."""
+    files = sorted(project.files.items())
+    for rel, f in files:
+        if is_compose_file(rel.rsplit("/", 1)[-1]):
+            yield from _compose(f.text, posixpath.dirname(rel), rel, path)
+    for rel, f in files:
         name = rel.rsplit("/", 1)[-1]
         base = posixpath.dirname(rel)
-        if is_compose_file(name):
-            yield from _compose(f.text, base, rel, path)
-        elif rel.startswith(".github/workflows/") or name in ("Makefile", ".gitlab-ci.yml"):
-            yield from _build_commands(f.text, rel, path)
-            if rel.startswith(".github/workflows/"):
-                yield from _build_push_action(f.text, rel, path)
+        if rel.startswith(".github/workflows/"):
+            yield from _workflow(f.text, rel, path)
+        elif name in ("Makefile", ".gitlab-ci.yml"):
+            # make runs in the Makefile's folder; GitLab jobs start at the repository root
+            yield from _build_commands(f.text, rel, path, base if name == "Makefile" else "")
 
 
 def _compose(text: str, base: str, rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
@@ -61,7 +72,7 @@ def _compose(text: str, base: str, rel: str, path: str) -> Iterator[tuple[str, s
         build = service.get("build") if isinstance(service, dict) else None
         if isinstance(build, str):
             build = {"context": build}
-        if not isinstance(build, dict) or "://" in str(build.get("context", "")):
+        if not isinstance(build, dict) or re.search(r"://|\$", str(build.get("context", ""))):
             continue
         context = _norm(posixpath.join(base, str(build.get("context", "."))))
         dockerfile = _norm(posixpath.join(context, str(build.get("dockerfile", "Dockerfile"))))
@@ -70,10 +81,10 @@ def _compose(text: str, base: str, rel: str, path: str) -> Iterator[tuple[str, s
             yield context, f"{rel}: service '{name}' builds it", str(target) if target else None
 
 
-def _build_commands(text: str, rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
+def _build_commands(text: str, rel: str, path: str, cwd: str = "") -> Iterator[tuple[str, str, str | None]]:
     for m in _DOCKER_BUILD.finditer(text):
         try:
-            words = shlex.split(m.group(1).replace("\\\n", " "))
+            words = shlex.split(_GITHUB_EXPR.sub("$GITHUB_EXPR", re.sub(r"\\\r?\n", " ", m.group(1))))
         except ValueError:
             continue
         file, target, positional = "", None, []
@@ -87,49 +98,75 @@ def _build_commands(text: str, rel: str, path: str) -> Iterator[tuple[str, str, 
                 target = next(it, None)
             elif word.startswith("--target="):
                 target = word.split("=", 1)[1]
-            elif word in ("-t", "--tag", "--build-arg", "--platform", "--cache-from", "--label", "--secret"):
+            elif word in _VALUE_OPTIONS:
                 next(it, None)
             elif not word.startswith("-"):
                 positional.append(word)
         if not positional or "$" in positional[-1]:
             continue
-        context = _norm(positional[-1])
-        dockerfile = _norm(file) if file else _norm(posixpath.join(context, "Dockerfile"))
+        context = _norm(posixpath.join(cwd, positional[-1]))
+        dockerfile = _norm(posixpath.join(cwd, file)) if file else _norm(posixpath.join(context, "Dockerfile"))
         if dockerfile == path:
             yield context, f"{rel}: 'docker build' builds it", target
 
 
-def _build_push_action(text: str, rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
+def _workflow(text: str, rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
+    """``run:`` steps (in their ``working-directory``) and docker/build-push-action steps."""
     data = _yaml(text)
     jobs = data.get("jobs") if isinstance(data, dict) else None
-    for job in (jobs or {}).values() if isinstance(jobs, dict) else ():
-        for step in job.get("steps", []) if isinstance(job, dict) else ():
-            if not isinstance(step, dict) or "docker/build-push-action" not in str(step.get("uses", "")):
+    if not isinstance(jobs, dict):
+        yield from _build_commands(text, rel, path)
+        return
+    top = _working_directory(data)
+    for job in jobs.values():
+        if not isinstance(job, dict) or not isinstance(job.get("steps"), list):
+            continue
+        job_cwd = _working_directory(job) or top
+        for step in job["steps"]:
+            if not isinstance(step, dict):
                 continue
-            with_ = step.get("with") or {}
-            context = str(with_.get("context", "."))
-            if "${{" in context or "://" in context:
-                continue
-            context = _norm(context)
-            file = str(with_.get("file", posixpath.join(context, "Dockerfile")))
-            if _norm(file) == path:
-                target = with_.get("target")
-                yield context, f"{rel}: docker/build-push-action builds it", str(target) if target else None
+            if isinstance(step.get("run"), str):
+                cwd = str(step.get("working-directory") or job_cwd)
+                if "${{" not in cwd:
+                    yield from _build_commands(step["run"], rel, path, _norm(cwd))
+            elif "docker/build-push-action" in str(step.get("uses", "")):
+                yield from _build_push_action(step.get("with") or {}, rel, path)
+
+
+def _working_directory(node: dict[str, Any]) -> str:
+    defaults = node.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    return str(run.get("working-directory") or "") if isinstance(run, dict) else ""
+
+
+def _build_push_action(with_: dict[str, Any], rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
+    context = str(with_.get("context", "."))
+    if "${{" in context or "://" in context:
+        return
+    context = _norm(context)
+    file = str(with_.get("file", posixpath.join(context, "Dockerfile")))
+    if _norm(file) == path:
+        target = with_.get("target")
+        yield context, f"{rel}: docker/build-push-action builds it", str(target) if target else None
 
 
 def _by_sources(project: Project, path: str, df: Dockerfile) -> str:
-    sources = [s.strip("'\"").removeprefix("./").strip("/") for ins in df.instructions
+    """The nearest folder, up from the Dockerfile's, holding the most COPY/ADD sources; a source
+    that is missing (generated, or a tree we only partly see) counts a little when its folder is there."""
+    sources = [_norm(s.strip("'\"")) for ins in df.instructions
                if ins.cmd in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs
-               for s in ins.value[:-1] if "$" not in s and "://" not in s and "*" not in s]
-    sources = [s for s in sources if s not in ("", ".")]
+               for s in ins.value[:-1] if not re.search(r"[$*?\[]|://", s)]
+    sources = [s for s in sources if s]
     folder = posixpath.dirname(path)
-    best, best_score = folder, -1
+    best, best_score = folder, (-1, -1)
     while True:
         prefix = f"{folder}/" if folder else ""
-        score = sum(project.exists(prefix + s) for s in sources)
+        found = [project.exists(prefix + s) for s in sources]
+        score = (sum(found), sum(not f and "/" in s and project.exists(prefix + posixpath.dirname(s))
+                                 for s, f in zip(sources, found)))
         if score > best_score:
             best, best_score = folder, score
-        if not folder or score == len(sources):
+        if not folder or score[0] == len(sources):
             return best
         folder = posixpath.dirname(folder)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterable, Mapping
 
 from dockvenv.errors import InputError
@@ -186,7 +186,16 @@ def splice(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
 
 
 def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
-    """Parse Dockerfile text; raise InputError (file:line) where Docker would refuse it."""
+    """Parse Dockerfile text; raise InputError (file:line) where Docker would refuse it.
+
+    One object per (text, path): check, the dependency scan and the plan all parse the
+    same files, and analysis.analyze keeps its facts on that object.
+    """
+    return _parse(text, path)
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str, path: str) -> Dockerfile:
     return _Scanner(text, path).run()
 
 

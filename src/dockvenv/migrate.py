@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
     for root in args.paths:
         with _named_from(root):
             project, settings = load_project(root, args)
-            plans.append((root, build_plan(project, settings)))
+            context = _context(root, getattr(args, "context", None))
+            plans.append((root, build_plan(project, settings, context_override=context)))
     pending = any(p.changes for _r, p in plans)
     for root, plan in plans:
         _report_unsupported(root, plan)
@@ -59,6 +60,20 @@ def run(args: argparse.Namespace) -> int:
         if not written:
             print(f"{root}: nothing to migrate")
     return 0
+
+
+def _context(root: str, context: str | None) -> str | None:
+    """``--context DIR``: a folder of the project, relative to its root ("" is the root)."""
+    if context is None:
+        return None
+    base = os.path.realpath(root)
+    path = os.path.realpath(os.path.join(base, context))
+    if os.path.commonpath([base, path]) != base:
+        raise UsageError(f"--context {context}: not inside the project {root}")
+    if not os.path.isdir(path):
+        raise UsageError(f"--context {context}: no such folder in {root}")
+    rel = os.path.relpath(path, base).replace(os.sep, "/")
+    return "" if rel == "." else rel
 
 
 @contextmanager

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import replace
 
 from dockvenv import check, contexts
 from dockvenv.analysis import pip_install
 from dockvenv.config import Settings, parse_toml
 from dockvenv.dockerfile import Dockerfile, parse
+from dockvenv.analysis import Facts
+from dockvenv.deps.model import DependencyReport
 from dockvenv.model import FileEdit, Plan, Unsupported
+from dockvenv.packaging import plan_packaging, rewrite_commands
 from dockvenv.project import Project, is_dockerfile
 from dockvenv.projects import has_packaging, installed_projects
 from dockvenv.rewrite import dockerignore as ignore_rewrite
@@ -25,6 +29,9 @@ _DEV_DOCKERFILE = re.compile(r"(^|/)\.devcontainer/|[.-]dev(elop(ment)?)?$|\.dev
 
 
 def build_plan(project: Project, settings: Settings, context_override: str | None = None) -> Plan:
+    from dockvenv.deps import analyze_dependencies
+
+    report = analyze_dependencies(project, settings)
     ctx = check.context(project, settings)
     findings = check.rules.run(ctx)
     edits: list[FileEdit] = []
@@ -44,35 +51,46 @@ def build_plan(project: Project, settings: Settings, context_override: str | Non
         if context != posixpath.dirname(path) or choice.evidence.startswith(("--context", ".", "Makefile")) \
                 or "builds it" in choice.evidence:
             notes.append(f"{path}: build context '{context or '.'}' ({choice.evidence})")
-        spec = build_spec(project, context, df)
+        spec = build_spec(project, context, df, report)
         kept_targets = [t for t in choice.targets if t.lower() not in {(s.name or "").lower() for s in df.stages}]
         notes += [f"{path}: --target {t} is built by other files but is no stage of this Dockerfile"
                   for t in kept_targets]
+        files = runtime_files(project, context, df)
+        pk = plan_packaging(project, context, df, settings) if _packaging_wanted(project, context, _facts) else None
+        if pk is not None and pk.makes_packageable:
+            spec = replace(spec, packageable=True)
+            files = pk.merged_runtime_files(files)  # scripts that became modules out, data files in
         prefix = f"{context}/" if context else ""
-        result = migrate(df, spec, opts, used, runtime_files(project, context, df),
-                         lambda rel, prefix=prefix: project.exists(prefix + rel))
+        result = migrate(df, spec, opts, used, files, lambda rel, prefix=prefix: project.exists(prefix + rel))
         if result.unsupported:
             unsupported.append(Unsupported(path, result.unsupported))
             continue
         notes += [f"{path}: {n}" for n in result.notes]
-        if result.after != df.text:
-            parse(result.after, path)  # a rewrite must never produce what Docker would refuse
-            edits.append(FileEdit(path, df.text, result.after, result.reasons))
+        after, reasons = result.after, result.reasons
+        if pk is not None and pk.makes_packageable and after != df.text:
+            after, cmd_reasons = rewrite_commands(after, path, pk)  # python app.py -> python -m app
+            reasons += tuple(cmd_reasons)
+            planned = {e.path for e in edits}
+            edits += [e for e in pk.edits if e.path not in planned]  # one generated pyproject per context
+        if pk is not None:
+            notes += [f"{path}: {r}" for r in pk.reasons]
+        if after != df.text:
+            parse(after, path)  # a rewrite must never produce what Docker would refuse
+            edits.append(FileEdit(path, df.text, after, reasons))
             touched.setdefault(context, []).append(path)
     for context in sorted(set(touched) | _exposed_contexts(project, ctx)):
         edit = ignore_rewrite.plan(project, context)
         if edit is not None:
             edits.append(edit)
-    dep_edits = _dependency_edits(project, settings)
+    dep_edits = _dependency_edits(project, settings, report)
     edits += dep_edits
     notes += _lock_notes(project, dep_edits)
     return Plan(project.root, tuple(findings), tuple(edits), tuple(unsupported), tuple(notes))
 
 
-def _dependency_edits(project: Project, settings: Settings) -> list[FileEdit]:
-    from dockvenv.deps import analyze_dependencies, plan_dependency_edits
+def _dependency_edits(project: Project, settings: Settings, report: DependencyReport) -> list[FileEdit]:
+    from dockvenv.deps import plan_dependency_edits
 
-    report = analyze_dependencies(project, settings)
     return list(plan_dependency_edits(project, settings, report))
 
 
@@ -88,6 +106,15 @@ def _lock_notes(project: Project, dep_edits: list[FileEdit]) -> list[str]:
                 out.append(f"{_join(folder, lock)}: run '{command}' after this migration: "
                            "the lock still lists the dev tools moved out of the runtime dependencies")
     return out
+
+
+def _packaging_wanted(project: Project, context: str, facts: Facts) -> bool:
+    """Generate packaging only for the venv pattern, and never where it would drop a lock."""
+    from dockvenv.rules.dv106_tool_venv import tool_venv
+
+    venv = bool(facts.venvs) or any(tool_venv(c, s.vars) for s in facts.steps for c in s.commands)
+    locked = any(project.exists(_join(context, lock)) for lock in ("Pipfile.lock", "poetry.lock", "pdm.lock"))
+    return venv and not locked
 
 
 def _exposed_contexts(project: Project, ctx: check.Context) -> set[str]:
@@ -108,7 +135,7 @@ def build_context(project: Project, path: str, df: Dockerfile) -> str:
     return contexts.resolve(project, path, df).folder
 
 
-def build_spec(project: Project, context: str, df: Dockerfile) -> BuildSpec:
+def build_spec(project: Project, context: str, df: Dockerfile, report: DependencyReport | None = None) -> BuildSpec:
     """The projects the Dockerfile installs (in install order), their lock and versioning."""
     found = installed_projects(project, context, df)
     folders = tuple(i.folder for i in found) or ((".",) if has_packaging(project, context) else ())
@@ -129,8 +156,12 @@ def build_spec(project: Project, context: str, df: Dockerfile) -> BuildSpec:
                 lock = f"requirements:{req}"
     texts = "".join(project.text(_join(_join(context, f), "pyproject.toml")) or "" for f in folders)
     vcs = bool(re.search(r"setuptools[_-]scm|hatch-vcs|poetry-dynamic-versioning|source\s*=\s*\"vcs\"", texts))
+    # a lock still lists the dev tools this plan moves until it is refreshed: the export leaves them out
+    moved = tuple(sorted({d.name for d in (report.moves if report else ())
+                          if posixpath.normpath(posixpath.dirname(d.path) or ".")
+                          == posixpath.normpath(prefix or ".")})) if lock == "uv" else ()
     return BuildSpec(subdirs=folders, lock=lock, vcs_version=vcs, packageable=packageable,
-                     project_paths=frozenset(i.image_path for i in found))
+                     project_paths=frozenset(i.image_path for i in found), prune=moved)
 
 
 def _join(a: str, b: str) -> str:

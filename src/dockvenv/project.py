@@ -90,11 +90,12 @@ class Project:
         f = self.files.get(path)
         return f.text if f else None
 
-    @property
+    @functools.cached_property
     def dockerfiles(self) -> tuple[str, ...]:
+        # cached: the rules and the dependency scan ask once per Dockerfile (quadratic in a monorepo)
         return tuple(sorted(p for p in self.files if is_dockerfile(p.rsplit("/", 1)[-1])))
 
-    @property
+    @functools.cached_property
     def python_files(self) -> tuple[str, ...]:
         return tuple(sorted(p for p in self.files if p.endswith(".py")))
 

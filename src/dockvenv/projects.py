@@ -10,8 +10,11 @@ is the dependency order the Dockerfile already relied on.
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
+import re
 from dataclasses import dataclass
+from typing import Callable
 
 from dockvenv.analysis import absolute, analyze, expand, expanded, from_mount_install, pip_install
 from dockvenv.config import parse_toml
@@ -29,7 +32,7 @@ class Installed:
 
 def installed_projects(project: Project, context: str, df: Dockerfile) -> tuple[Installed, ...]:
     facts = analyze(df)
-    copies = _copy_map(facts)
+    copies = _copy_map(facts, lambda src: _is_dir(project, _join(context, src)))
     found: dict[str, Installed] = {}
     for step in facts.steps:
         cwd = step.workdir
@@ -43,12 +46,72 @@ def installed_projects(project: Project, context: str, df: Dockerfile) -> tuple[
             if pip is not None and not from_mount_install(step.ins, pip):
                 dirs = [absolute(expand(t.split("[", 1)[0].strip("'\""), step.vars), cwd) for t in pip.local_targets]
             elif tool_venv(cmd, step.vars) or _builds_here(full.argv):
-                dirs = [cwd]
+                here = _tool_dir(full.argv, cwd)
+                package = _option(full.argv, ("--package",)) if posixpath.basename(full.argv[0]) == "uv" else None
+                member = _workspace_member(project, _join(context, _to_context(here, copies) or "."), package) \
+                    if package else None
+                dirs = [posixpath.join(here, member) if member else here]
             for image_dir in dirs:
                 folder = _to_context(image_dir, copies)
                 if folder is not None and folder not in found and has_packaging(project, _join(context, folder)):
                     found[folder] = Installed(folder, image_dir)
     return tuple(found.values())
+
+
+def _tool_dir(argv: tuple[str, ...], cwd: str) -> str:
+    """The folder a uv/poetry/pdm command works on: its ``--directory``/``--project`` option, or the cwd."""
+    names = {"uv": ("--directory", "--project"), "poetry": ("-C", "--directory", "-P", "--project"),
+             "pdm": ("-p", "--project")}.get(posixpath.basename(argv[0]) if argv else "", ())
+    value = _option(argv, names)
+    return absolute(value, cwd) if value else cwd
+
+
+def _option(argv: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+    for i, word in enumerate(argv):
+        if word in names and i + 1 < len(argv):
+            return argv[i + 1]
+        for name in names:
+            if name.startswith("--") and word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    return None
+
+
+def _workspace_member(project: Project, root: str, name: str) -> str | None:
+    """``uv sync --package NAME`` at a workspace root: the member called NAME, relative to the root."""
+    data = _toml(project, _join(root, "pyproject.toml"))
+    workspace = data.get("tool", {}).get("uv", {}).get("workspace", {})
+    if _canonical(data.get("project", {}).get("name", "")) == _canonical(name):
+        return "."
+    members, exclude = workspace.get("members", []), workspace.get("exclude", [])
+    prefix = f"{root}/" if root else ""
+    for path in sorted(project.files):
+        if not path.endswith("/pyproject.toml") or not path.startswith(prefix):
+            continue
+        rel = posixpath.dirname(path[len(prefix):])
+        if _globbed(rel, members) and not _globbed(rel, exclude) and \
+                _canonical(_toml(project, path).get("project", {}).get("name", "")) == _canonical(name):
+            return rel
+    return None
+
+
+def _globbed(rel: str, patterns: list[str]) -> bool:
+    """A uv workspace glob: ``*`` stays within one folder, ``**`` crosses folders."""
+    for pat in patterns:
+        pat = posixpath.normpath(str(pat))
+        if fnmatch.fnmatchcase(rel, pat) and ("**" in pat or rel.count("/") == pat.count("/")):
+            return True
+    return False
+
+
+def _canonical(name: object) -> str:
+    return re.sub(r"[-_.]+", "-", str(name)).lower()
+
+
+def _toml(project: Project, path: str) -> dict:
+    try:
+        return parse_toml(project.text(path) or "", path)
+    except InputError:
+        return {}
 
 
 def _builds_here(argv: tuple[str, ...]) -> bool:
@@ -73,8 +136,17 @@ def has_packaging(project: Project, folder: str) -> bool:
     return "[metadata]" in (project.text(_join(folder, "setup.cfg")) or "")
 
 
-def _copy_map(facts: object) -> list[tuple[str, str]]:
-    """(path in the image, path in the context) for everything copied or bind-mounted from the context."""
+def _is_dir(project: Project, path: str) -> bool:
+    prefix = f"{path}/" if path else ""
+    return any(p.startswith(prefix) for p in (*project.files, *project.dirs, *project.env_files))
+
+
+def _copy_map(facts: object, is_dir: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(path in the image, path in the context) for everything copied or bind-mounted from the context.
+
+    A folder's contents land in the destination itself (``COPY libs/core/ ./core/`` fills
+    ``./core``); a file goes into a destination that ends in ``/``.
+    """
     out: list[tuple[str, str]] = []
     for step in facts.steps:  # type: ignore[attr-defined]
         ins = step.ins
@@ -90,8 +162,8 @@ def _copy_map(facts: object) -> list[tuple[str, str]]:
         into_dir = dest.endswith("/") or dest in (".", "..") or len(sources) > 1
         for src in sources:
             clean = _clean(src)
-            if clean == ".":
-                out.append((dest_abs, "."))
+            if clean == "." or is_dir(clean):
+                out.append((dest_abs, clean))
             elif into_dir:
                 out.append((posixpath.join(dest_abs, posixpath.basename(clean)), clean))
             else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os.path
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")", "{", "}")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -131,6 +132,12 @@ def _paren_end(text: str, i: int) -> int:
 
 def commands(text: str) -> list[Command]:
     """Every simple command in ``text``, in order, nested ``sh -c`` scripts included."""
+    return list(_commands(text))
+
+
+@lru_cache(maxsize=4096)
+def _commands(text: str) -> tuple[Command, ...]:
+    # check, the dependency scan and the rewrite each split the same RUN texts: split each once
     out: list[Command] = []
     words: list[_Token] = []
     for tok in [*_tokens(text), None]:
@@ -140,7 +147,7 @@ def commands(text: str) -> list[Command]:
         if words:
             out.extend(_command(words))
         words = []
-    return out
+    return tuple(out)
 
 
 def _command(tokens: list[_Token]) -> list[Command]:
@@ -201,14 +208,15 @@ def remove_commands(text: str, spans: list[tuple[int, int]]) -> str:
         nxt = next((t for t in after if not t.op), None)
         ops_after = [t for t in after if t.op and (nxt is None or t.start < nxt.start)]
         prev = next((t for t in reversed(before) if not t.op), None)
-        ops_before = [t for t in before if t.op and (prev is None or t.start > prev.end)]
+        ops_before = [t for t in before if t.op and (prev is None or t.start >= prev.end)]
         if nxt is not None and ops_after and ops_after[0].text in joiners:
             # cut through the joiner only: a "(" or "{" opening the next command stays
             following = ops_after[1].start if len(ops_after) > 1 else nxt.start
             text = text[:start] + text[following:]
         elif prev is not None and ops_before and ops_before[-1].text in joiners:
             # keep a ")" or "}" closing the previous command
-            cut = ops_before[0].start if ops_before[0].text not in joiners else prev.end
+            closers = [t for t in ops_before if t.text in (")", "}")]
+            cut = closers[-1].end if closers else prev.end
             text = text[:cut] + text[end:]
         else:
             text = text[:start] + text[end:]

@@ -9,13 +9,14 @@ repositories.  GitHub (``github.py``) and GitLab (``gitlab.py``) implement it ov
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from dockvenv.bulk.http import ForgeError, Http, Redactor
 from dockvenv.errors import UsageError
 
-__all__ = ["Forge", "ForgeError", "PullRequest", "RemoteRepo", "DEFAULTS", "make_forge", "token_for"]
+__all__ = ["DEFAULTS", "Forge", "ForgeError", "PullRequest", "RemoteRepo", "make_forge", "token_for"]
 
 OPEN = "open"
 
@@ -83,7 +84,8 @@ def make_forge(name: str, api_url: str, token: str, redact: Redactor, *, timeout
                clock: Callable[[], float] | None = None) -> Forge:
     from dockvenv import __version__
 
-    extra = {k: v for k, v in (("sleep", sleep), ("clock", clock)) if v is not None}
+    limits = {"timeout": timeout, "retries": retries, "max_wait": max_wait, "sleep": sleep or time.sleep,
+              "clock": clock or time.time}
     if name == "github":
         from dockvenv.bulk.github import GitHub
 
@@ -91,12 +93,12 @@ def make_forge(name: str, api_url: str, token: str, redact: Redactor, *, timeout
                    "User-Agent": f"dockvenv/{__version__}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return GitHub(Http(api_url, headers, redact, timeout, retries, max_wait, **extra))
+        return GitHub(Http(api_url, headers, redact, **limits))  # type: ignore[arg-type]
     if name == "gitlab":
         from dockvenv.bulk.gitlab import GitLab
 
         headers = {"Accept": "application/json", "User-Agent": f"dockvenv/{__version__}"}
         if token:
             headers["PRIVATE-TOKEN"] = token
-        return GitLab(Http(api_url, headers, redact, timeout, retries, max_wait, **extra))
+        return GitLab(Http(api_url, headers, redact, **limits))  # type: ignore[arg-type]
     raise UsageError(f"--forge {name!r}: use github or gitlab")

@@ -62,7 +62,7 @@ class Git:
         self._redact = redact
         self._timeout = timeout
         env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
-        env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C", GIT_CONFIG_NOSYSTEM="1")
+        env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C")
         self._env = env
 
     def run(self, args: Sequence[str], cwd: Path | None = None, url: str | None = None,
@@ -100,55 +100,76 @@ class Git:
 
 def remote_refs(git: Git, url: str, branches: Sequence[str]) -> RemoteRefs:
     out = git.run(["ls-remote", "--symref", url, "HEAD", *(f"refs/heads/{b}" for b in branches)], url=url)
-    head, tips = None, {}
+    head, head_sha, tips = None, None, {}
     for line in out.splitlines():
         left, _, ref = line.partition("\t")
         if left.startswith("ref: ") and ref == "HEAD":
             head = left[5:].removeprefix("refs/heads/")
+        elif ref == "HEAD":
+            head_sha = left
         elif ref.startswith("refs/heads/"):
             tips[ref[len("refs/heads/"):]] = left
+    if head and head_sha:
+        tips.setdefault(head, head_sha)
     return RemoteRefs(head, tips)
 
 
-def sync(git: Git, path: Path, url: str, base: str, branch: str, fetch_branch: bool) -> str | None:
-    """A shallow checkout of ``base`` as local ``branch``; the remote ``branch`` tip when fetched.
+def sync(git: Git, path: Path, url: str, base: str, branch: str, tips: Mapping[str, str]) -> str | None:
+    """A shallow checkout of ``base`` as local ``branch``; the remote ``branch`` tip, None without one.
 
-    A new folder is initialised (a clone, as init + fetch); an existing one is reused
-    (fetched), its files reset to the base tip whatever state a previous run left.
+    ``tips`` are the remote's branch tips as ``remote_refs`` saw them.  A new folder is
+    initialised (a clone, as init + fetch); an existing one is reused, fetching only
+    what it does not hold yet, and its files are reset to the base tip whatever state
+    a previous run left.  Fetch and push name the URL itself: no remote is configured,
+    so nothing about the remote persists in ``.git/config``.
     """
-    if not (path / ".git").is_dir():
+    fresh = not (path / ".git").is_dir()
+    if fresh:
         path.mkdir(parents=True, exist_ok=True)
         git.run(["init", "-q", f"--template={git.hooks_dir}", str(path)])
-        git.run(["remote", "add", "origin", url], cwd=path)
-    else:
-        git.run(["remote", "set-url", "origin", url], cwd=path)
-    specs = [f"+refs/heads/{base}:refs/remotes/origin/{base}"]
-    if fetch_branch:
-        specs.append(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
-    git.run(["fetch", "-q", "--depth", "1", "--no-tags", "--no-recurse-submodules", "origin", *specs],
-            cwd=path, url=url)
+    have = {} if fresh else _tracking(git, path)
+    stale = [b for b in dict.fromkeys((base, branch)) if b in tips and have.get(b) != tips[b]]
+    if stale:
+        git.run(["fetch", "-q", "--depth", "1", "--no-tags", "--no-recurse-submodules", url,
+                 *(f"+refs/heads/{b}:refs/remotes/origin/{b}" for b in stale)], cwd=path, url=url)
     git.run(["checkout", "-q", "-f", "-B", branch, f"refs/remotes/origin/{base}"], cwd=path)
-    git.run(["clean", "-q", "-ffdx"], cwd=path)
-    if not fetch_branch:
+    if not fresh:
+        git.run(["clean", "-q", "-ffdx"], cwd=path)
+    if branch not in tips:
         return None
-    return git.run(["rev-parse", f"refs/remotes/origin/{branch}"], cwd=path).strip()
+    if branch not in stale:
+        return tips[branch]
+    return _tracking(git, path)[branch]  # what the fetch brought: a push since ls-remote included
 
 
-def commit(git: Git, path: Path, files: Sequence[str], message: str, who: Identity) -> CommitMeta:
+def _tracking(git: Git, path: Path) -> dict[str, str]:
+    out = git.run(["for-each-ref", "--format=%(objectname) %(refname)", "refs/remotes/origin/"], cwd=path)
+    refs = (line.split(" ", 1) for line in out.splitlines() if " " in line)
+    return {ref.removeprefix("refs/remotes/origin/"): sha for sha, ref in refs}
+
+
+def commit(git: Git, path: Path, files: Sequence[str], message: str, who: Identity) -> None:
     git.run(["add", "-A", "--", *files], cwd=path)
     env = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
            "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
     git.run(["commit", "-q", "--no-verify", "-m", message], cwd=path, env=env)
-    return meta(git, path, "HEAD")
 
 
-def meta(git: Git, path: Path, rev: str) -> CommitMeta:
-    out = git.run(["show", "-s", "--format=%H%x00%T%x00%ae%x00%ce%x00%B", rev, "--"], cwd=path)
-    sha, tree, author, committer, message = out.split("\0", 4)
-    return CommitMeta(sha, tree, author, committer, message.strip())
+def metas(git: Git, path: Path, revs: Sequence[str]) -> list[CommitMeta]:
+    """Author, committer, tree and message of each commit, in one call."""
+    out = git.run(["show", "-s", "--format=%H%x00%T%x00%ae%x00%ce%x00%B%x1e", *revs, "--"], cwd=path)
+    records = [r.lstrip("\n") for r in out.split("\x1e") if "\0" in r]
+    if len(records) != len(revs) and len(revs) > 1:
+        # git shows a commit named twice only once: ask for each separately
+        return [m for rev in revs for m in metas(git, path, [rev])]
+    result = []
+    for rec in records:
+        sha, tree, author, committer, message = rec.split("\0", 4)
+        result.append(CommitMeta(sha, tree, author, committer, message.strip()))
+    return result
 
 
 def push(git: Git, path: Path, url: str, branch: str, expect: str | None) -> None:
     """Push HEAD to ``branch`` only if the remote still has ``expect`` there (None: no such branch)."""
     git.run(["push", "-q", "--no-verify", f"--force-with-lease=refs/heads/{branch}:{expect or ''}",
-             "origin", f"HEAD:refs/heads/{branch}"], cwd=path, url=url)
+             url, f"HEAD:refs/heads/{branch}"], cwd=path, url=url)

@@ -4,6 +4,9 @@ The migration is exactly ``dockvenv migrate --yes``: the CLI's ``load_project``,
 ``build_plan``, ``apply.write``.  What follows decides, from the remote branch and the pull request
 alone, what the run may do:
 
+- the base is the remote's HEAD until there is something to do; then the forge's
+  default branch (an API call only for repositories that need a change), and where
+  the two differ the run starts over on the forge's;
 - no change on the base branch: ``already-migrated`` (or ``unsupported``, or
   ``skipped`` without a Dockerfile); an existing branch or PR is not touched;
 - the branch's tip is not our commit (author, committer and trailer): ``skipped``,
@@ -29,8 +32,17 @@ from dockvenv.bulk import git as g
 from dockvenv.bulk.body import Change, commit_message, fixed_findings, has_trailer, pr_body
 from dockvenv.bulk.forge import OPEN, Forge, ForgeError
 from dockvenv.bulk.http import Pacer
-from dockvenv.bulk.outcome import (ALREADY_MIGRATED, FAILED, OPENED, SKIPPED, UNCHANGED, UNSUPPORTED,
-                                   UPDATED, FileStat, Outcome)
+from dockvenv.bulk.outcome import (
+    ALREADY_MIGRATED,
+    FAILED,
+    OPENED,
+    SKIPPED,
+    UNCHANGED,
+    UNSUPPORTED,
+    UPDATED,
+    FileStat,
+    Outcome,
+)
 from dockvenv.bulk.repos import RepoRef, workspace_dir
 from dockvenv.config import Settings
 from dockvenv.errors import DockvenvError
@@ -91,36 +103,50 @@ def migrate_one(ref: RepoRef, job: Job) -> Outcome:
         out = _with(base, status=SKIPPED, reason=str(exc))
     except (g.GitError, ForgeError, DockvenvError) as exc:
         out = _with(base, reason=job.redact(str(exc)))
+        if job.stop.is_set():  # Ctrl-C reached git too: not a failure of the repository
+            out = _with(out, status=SKIPPED, reason=f"interrupted: {out.reason}")
     except Exception as exc:  # noqa: BLE001 (one repository's bug must not stop the others)
         out = _with(base, reason=job.redact(f"internal error: {type(exc).__name__}: {exc}"))
     return _with(out, timings=steps.totals())
 
 
-def _run(ref: RepoRef, job: Job, step: _Steps, out: Outcome) -> Outcome:
+def _run(ref: RepoRef, job: Job, step: _Steps, out: Outcome, api_base: str | None = None) -> Outcome:
+    """``api_base``: the default branch as the forge said it, when already asked."""
     from dockvenv.apply import write
     from dockvenv.check import findings
     from dockvenv.plan import build_plan
 
     if job.stop.is_set():
         raise _Interrupted("interrupted before it started")
-    wanted_base = None
-    if job.forge is not None:
-        with step("api"):
-            wanted_base = job.forge.default_branch(ref.slug)
     path = workspace_dir(job.workspace, ref.slug)
     with step("clone"):
-        refs = g.remote_refs(job.git, ref.url, [job.branch] + ([wanted_base] if wanted_base else []))
-        base = wanted_base or refs.head
-        if not base or base not in refs.tips:
-            raise g.GitError(f"git ls-remote: the default branch {base or '(HEAD)'} is not on the remote "
-                             "(an empty repository?)")
-        tip = g.sync(job.git, path, ref.url, base, job.branch, fetch_branch=job.branch in refs.tips)
+        refs = g.remote_refs(job.git, ref.url, [job.branch, *([api_base] if api_base else [])])
+    if not (api_base or refs.head) and job.forge is not None:
+        with step("api"):
+            api_base = job.forge.default_branch(ref.slug)
+        return _run(ref, job, step, out, api_base)
+    base = api_base or refs.head
+    if not base or base not in refs.tips:
+        raise g.GitError(f"git ls-remote: the default branch {base or '(HEAD)'} is not on the remote "
+                         "(an empty repository?)")
+    if base == job.branch:
+        raise g.GitError(f"--branch {job.branch} is the repository's default branch")
+    with step("clone"):
+        tip = g.sync(job.git, path, ref.url, base, job.branch, refs.tips)
     out = _with(out, base=base)
     with step("plan"):
         project, settings = job.load(str(path))
         plan = build_plan(project, settings)
         if not plan.changes:
             return _nothing_to_do(out, plan, bool(project.dockerfiles))
+    if job.forge is not None and api_base is None:
+        # The remote's HEAD named the base so far: no API call for a repository with nothing to
+        # do. A PR's base is the forge's word, though; where they differ (a mirror), start over.
+        with step("api"):
+            api_base = job.forge.default_branch(ref.slug)
+        if api_base != base:
+            return _run(ref, job, step, out, api_base)
+    with step("plan"):
         edits = plan.changes
         write(str(path), edits, force=True)  # a fresh checkout of the base: nothing of anyone's to keep
         fixed = fixed_findings(plan.findings, findings(*job.load(str(path))))
@@ -129,8 +155,9 @@ def _run(ref: RepoRef, job: Job, step: _Steps, out: Outcome) -> Outcome:
     verify = _verify(path) if job.verify else None
     change = Change(plan, files, fixed, remaining, base, job.branch, job.version, verify)
     with step("commit"):
-        ours = g.commit(job.git, path, [e.path for e in edits], commit_message(job.subject, change), job.who)
-        theirs = g.meta(job.git, path, tip) if tip else None
+        g.commit(job.git, path, [e.path for e in edits], commit_message(job.subject, change), job.who)
+        ours, *rest = g.metas(job.git, path, ["HEAD", *([tip] if tip else [])])
+        theirs = rest[0] if rest else None
     out = _with(out, commit=ours.sha, files=files, fixed=len(fixed))
     if job.dry_run and job.out_dir is not None:
         out = _with(out, patch=_write_patch(job.out_dir, path.name, edits))
@@ -207,10 +234,10 @@ def _verify(path: Path) -> str:
     ``dockvenv migrate --yes``; the summary says what it measured (image sizes before
     and after when Docker is there).
     """
-    try:
-        from dockvenv import verify  # type: ignore[attr-defined]
+    import importlib
 
-        summary = verify.bulk_summary
+    try:
+        summary = importlib.import_module("dockvenv.verify").bulk_summary
     except (ImportError, AttributeError):
         return "verify: not available"
     try:

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 from dockvenv.bulk import report
 from dockvenv.bulk.body import TITLE
@@ -45,6 +45,9 @@ def run(args: argparse.Namespace, load: Callable[[str], tuple[Project, Settings]
     started, t0 = _now(), time.perf_counter()
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if args.prs_per_minute < 0 or args.timeout <= 0:
+        raise UsageError("--prs-per-minute and --timeout must be positive")
+    who = _identity(args.author)
     forge_name = args.forge
     defaults = DEFAULTS[forge_name]
     token = token_for(forge_name, required=not args.dry_run)
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace, load: Callable[[str], tuple[Project, Settings]
             forge=None if args.dry_run else forge,
             load=load,
             workspace=workspace,
-            who=_identity(args.author),
+            who=who,
             version=__version__,
             branch=args.branch,
             title=args.title or TITLE,
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace, load: Callable[[str], tuple[Project, Settings]
             dry_run=args.dry_run,
             out_dir=Path(args.out) if args.dry_run else None,
             verify=args.verify,
-            pacer=Pacer(args.prs_per_minute or 0, **({"sleep": sleep} if sleep else {})),
+            pacer=Pacer(args.prs_per_minute or 0, sleep=sleep or time.sleep),
             stop=stop or threading.Event(),
             redact=redact,
         )
@@ -159,8 +162,8 @@ class _Progress:
         self._total, self._stream, self._also = total, stream, also
         self._n = 0
         self._lock = threading.Lock()
-        self._bar = None
-        self._task = None
+        self._bar: Any = None
+        self._task: Any = None
 
     def __enter__(self) -> "_Progress":
         if self._stream.isatty():

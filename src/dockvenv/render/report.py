@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Sequence
 from urllib.parse import quote
@@ -68,10 +67,13 @@ def as_gitlab(findings: Sequence[Finding]) -> str:
     The fingerprint leaves out the line, so a finding that only moved is the same finding
     in a merge request's comparison; repeats of one message in one file are numbered.
     """
+    import hashlib  # only this format needs it (and OpenSSL's start-up cost)
+
     seen: dict[tuple[str, str, str], int] = {}
     issues = []
     for f in findings:
-        key = (f.code, f.path, f.message)
+        path = f.path.removeprefix("./")  # repo-relative, in the fingerprint as in the location
+        key = (f.code, path, f.message)
         seen[key] = seen.get(key, 0) + 1
         fingerprint = hashlib.sha256("\0".join((*key, str(seen[key]))).encode()).hexdigest()
         issues.append({
@@ -80,7 +82,7 @@ def as_gitlab(findings: Sequence[Finding]) -> str:
             "description": f"{f.code} {f.message}",
             "severity": "major" if f.code.startswith("DV3") else "minor",  # DV3xx: secrets in images
             "fingerprint": fingerprint,
-            "location": {"path": f.path.removeprefix("./"), "lines": {"begin": max(f.line, 1)}},  # repo-relative
+            "location": {"path": path, "lines": {"begin": max(f.line, 1)}},
         })
     return json.dumps(issues, indent=2) + "\n"
 

@@ -68,6 +68,7 @@ class BuildSpec:
     vcs_version: bool = False
     packageable: bool = True
     project_paths: frozenset[str] = frozenset()  # where the original put those projects in the image
+    prune: tuple[str, ...] = ()  # dev tools moved out of the dependencies but still in the uv.lock
 
 
 @dataclass(frozen=True)
@@ -700,14 +701,17 @@ class _Rewriter:
         cd = f"cd {last} && " if last not in (".", "") else ""
         if spec.lock == "uv":
             extras = "".join(f" --extra {e}" for e in self.extras if e)
+            prune = "".join(f" --prune {p}" for p in spec.prune)
             steps.append(f"{cd}uv export --frozen --no-dev --no-emit-project --no-hashes"
-                         f"{extras} --format requirements-txt -o /dist/requirements.txt")
+                         f"{extras}{prune} --format requirements-txt -o /dist/requirements.txt")
         elif spec.lock == "poetry":
             extras = "".join(f" --extras {e}" for e in self.extras if e)
             steps.append(f"{cd}poetry export --only main --without-hashes{extras} -f requirements.txt -o /dist/requirements.txt")
         elif spec.lock and spec.lock.startswith("requirements:"):
             steps.append(f"cp {spec.lock.split(':', 1)[1]} /dist/requirements.txt")
-        lines.append("RUN " + f" \\{nl}    && ".join(steps))
+        # the build backend is downloaded once, not on every code change (builder only)
+        lines.append("RUN --mount=type=cache,target=/root/.cache/uv \\" + nl + "    "
+                     + f" \\{nl}    && ".join(steps))
         return nl.join(lines) + nl
 
     def _install_text(self) -> str:
