@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from tests import test_monorepo_corpus as checks  # noqa: E402
+from tests import test_monorepo_corpus as checks
 
 DOC = ROOT / "docs" / "contexts.md"
 BEGIN = "<!-- contexts-table: begin (python bench/contexts_table.py --write) -->"

@@ -8,6 +8,8 @@ Debian's client (``/usr/bin/docker``) against the engine of ``scripts/docker-env
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -103,6 +105,46 @@ def remove_images(*refs: str) -> None:
 
 def builder_prune() -> None:
     docker("builder", "prune", "-af", timeout=900)
+
+
+def run_cache_ids() -> set[str]:
+    """IDs of the build cache records of RUN steps (``docker system df -v``).
+
+    Rebuilding never deletes such a record, so one that disappears was pruned by someone else
+    on the shared engine: a build timed meanwhile may have re-run steps it would have reused.
+    """
+    p = docker("system", "df", "-v", "--format", "{{json .BuildCache}}", timeout=300)
+    try:
+        records = json.loads(p.stdout or "[]") or []
+    except ValueError:
+        return set()
+    return {str(r.get("ID", "")).rstrip("*") for r in records
+            if str(r.get("Description", "")).startswith("mount / from exec")}
+
+
+LOCK_FILE = Path("/tmp/dockvenv-docker/e2e.lock")
+
+
+@contextlib.contextmanager
+def engine_lock(wait: float = 1800.0):
+    """Hold an exclusive lock for a before/after run, so two such runs on the shared engine
+    neither time their builds against each other nor prune each other's cache mid-run.
+    Raises TimeoutError after ``wait`` seconds."""
+    LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK_FILE, "a") as f:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{LOCK_FILE} held by another run for {wait:.0f} s") from None
+                time.sleep(2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def own_tags() -> list[str]:
@@ -330,6 +372,7 @@ class AppRun:
     probes: dict[str, Probe] = field(default_factory=dict)
     rebuilds: list[tuple[float, float]] = field(default_factory=list)
     rebuild_builds: list[dict[str, Build]] = field(default_factory=list)
+    disturbed_rounds: int = 0
     tags: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -385,13 +428,16 @@ class AppRun:
     def size(self, variant: str) -> int:
         return image_size(self.tag(variant))
 
-    def rebuild_round(self) -> tuple[float, float]:
+    def rebuild_round(self) -> tuple[float, float] | None:
         """Append one line to the package's __init__.py in both copies; rebuild both, timed.
 
         Rounds alternate which variant builds first.  Each rebuilt image must differ from the
-        previous one (the change shipped); the rebuilt images are removed right away.
+        previous one (the change shipped); the rebuilt images are removed right away.  Returns
+        None (and counts ``disturbed_rounds``) when build cache records vanished during the
+        round: someone pruned the shared engine's cache, so the times are not comparable.
         """
-        n = len(self.rebuilds) + 1
+        cache_before = run_cache_ids()
+        n = len(self.rebuilds) + self.disturbed_rounds + 1
         rel = package_file(self.orig)
         for d in (self.orig, self.migrated):
             with open(d / rel, "a") as f:
@@ -410,13 +456,22 @@ class AppRun:
                                    "the code change did not reach it")
             secs[variant] = b.seconds
             done[variant] = b
-        self.rebuild_builds.append(done)
         remove_images(self.tag("before-rebuild"), self.tag("after-rebuild"))
+        if cache_before - run_cache_ids():
+            self.disturbed_rounds += 1
+            return None
+        self.rebuild_builds.append(done)
         self.rebuilds.append((secs["before"], secs["after"]))
         return self.rebuilds[-1]
 
+    def timed_rebuilds(self, rounds: int, retries: int = 2) -> list[tuple[float, float]]:
+        """``rounds`` undisturbed rebuild rounds, retrying a disturbed one up to ``retries`` times."""
+        while len(self.rebuilds) < rounds and self.disturbed_rounds <= retries:
+            self.rebuild_round()
+        return self.rebuilds
+
     def cleanup(self) -> None:
-        remove_images(*sorted(self.tags))
+        remove_images(*sorted(self.tags))  # only this run's: another run's dv-e2e-* images are its own
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

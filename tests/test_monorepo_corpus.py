@@ -118,7 +118,7 @@ def test_corpus_lacks_is_current() -> None:
     from dockvenv import contexts
     from dockvenv.dockerfile import parse
 
-    for (name, src), _why in CORPUS_LACKS.items():
+    for name, src in CORPUS_LACKS:
         project, plan = planned(name)
         users = []
         for edit in plan.changes:

@@ -159,7 +159,7 @@ def build_spec(project: Project, context: str, df: Dockerfile, report: Dependenc
     # a lock still lists the dev tools this plan moves until it is refreshed: the export leaves them out
     moved = tuple(sorted({d.name for d in (report.moves if report else ())
                           if posixpath.normpath(posixpath.dirname(d.path) or ".")
-                          == posixpath.normpath(prefix or ".")})) if lock == "uv" else ()
+                          == posixpath.normpath(prefix or ".")})) if lock in ("uv", "poetry") else ()
     return BuildSpec(subdirs=folders, lock=lock, vcs_version=vcs, packageable=packageable,
                      project_paths=frozenset(i.image_path for i in found), prune=moved)
 

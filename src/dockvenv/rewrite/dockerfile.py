@@ -706,6 +706,10 @@ class _Rewriter:
                          f"{extras}{prune} --format requirements-txt -o /dist/requirements.txt")
         elif spec.lock == "poetry":
             extras = "".join(f" --extras {e}" for e in self.extras if e)
+            if spec.prune:
+                # poetry refuses to export a lock that pyproject.toml no longer matches; `poetry lock`
+                # keeps every locked version (Poetry 2) and drops the moved dev tools
+                steps.append(f"{cd}(poetry check --lock || poetry lock)")
             steps.append(f"{cd}poetry export --only main --without-hashes{extras} -f requirements.txt -o /dist/requirements.txt")
         elif spec.lock and spec.lock.startswith("requirements:"):
             steps.append(f"cp {spec.lock.split(':', 1)[1]} /dist/requirements.txt")
