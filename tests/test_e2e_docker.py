@@ -44,14 +44,8 @@ per_app = pytest.mark.parametrize("app", APPS)
 
 # Migrated Dockerfiles known not to build; test_migrated_builds[app] is a strict xfail, so it fails
 # (XPASS) once fixed and the mark must go.  Tests that need the image skip, pointing here.
-KNOWN_BUILD_FAILURES = {
-    "poetry-api": (
-        "dockvenv migrate moves pytest/black from [tool.poetry.dependencies] to the dev group but leaves "
-        "poetry.lock stale (it only prints \"run 'poetry lock' after this migration\"); the builder's "
-        "`poetry export --only main` then exits 1: \"pyproject.toml changed significantly since "
-        "poetry.lock was last generated. Run `poetry lock` to fix the lock file.\""
-    ),
-}
+# e.g. "poetry-api": "why" (poetry-api was one until the builder relocked a stale poetry.lock).
+KNOWN_BUILD_FAILURES: dict[str, str] = {}
 per_app_build = pytest.mark.parametrize("app", [
     pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUILD_FAILURES[a]))
     if a in KNOWN_BUILD_FAILURES else a

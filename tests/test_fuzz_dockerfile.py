@@ -25,9 +25,12 @@ oracle = pytest.importorskip("dockerfile", reason="Docker's parser (PyPI 'docker
 
 
 def docker_view(text: str) -> list[tuple] | None:  # type: ignore[type-arg]
-    """Docker's instructions (cmd, span, flags, value, json, sub_cmd), or None where Docker refuses the text."""
+    """Docker's instructions (cmd, span, flags, value, json, sub_cmd), or None where Docker refuses the text.
+
+    (The Go binding gives ``None`` for an empty instruction word, which we spell ``""``.)
+    """
     try:
-        return [(c.cmd.upper(), c.start_line, c.end_line, tuple(c.flags), tuple(c.value), c.json, c.sub_cmd)
+        return [((c.cmd or "").upper(), c.start_line, c.end_line, tuple(c.flags), tuple(c.value), c.json, c.sub_cmd)
                 for c in oracle.parse_string(text)]
     except oracle.GoParseError:
         return None

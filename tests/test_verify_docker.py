@@ -11,12 +11,14 @@ no engine answers.  Builds are slow on the shared vfs engine: each case is one v
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -26,8 +28,19 @@ from dockvenv.errors import DockvenvError, UsageError
 from dockvenv.plan import build_plan
 from dockvenv.project import read_project
 from dockvenv.verify import compare
-from dockvenv.verify.compare import (FAIL, INFO, PASS, SKIP, Facts, Http, Image, Probe, Run, VerifyOptions,
-                                     VerifyReport)
+from dockvenv.verify.compare import (
+    FAIL,
+    INFO,
+    PASS,
+    SKIP,
+    Facts,
+    Http,
+    Image,
+    Probe,
+    Run,
+    VerifyOptions,
+    VerifyReport,
+)
 from dockvenv.verify.docker import Docker, prepare, strip_syntax
 from tests.conftest import FIXTURES, ROOT
 
@@ -52,7 +65,7 @@ def broken(tmp_path: Path, case: str, original: Path | None = None) -> Path:
     return root
 
 
-def plan_of(root: Path):  # noqa: ANN201
+def plan_of(root: Path):
     return build_plan(read_project(root), Settings())
 
 
@@ -93,10 +106,10 @@ def test_derived_smokes_run(tmp_path: Path) -> None:
                        ({"Cmd": ["gunicorn", "json:loads"]}, 0), ({"Cmd": ["python", "ok.py"]}, 0),
                        ({"Cmd": ["python", "gone.py"]}, 1)):
         argv, _how = compare.derive_smoke(config, Facts())
-        p = subprocess.run([sys.executable, *argv[1:]], cwd=tmp_path, capture_output=True, text=True)
+        p = subprocess.run([sys.executable, *argv[1:]], cwd=tmp_path, capture_output=True, text=True, check=False)
         assert p.returncode == rc, (config, p.stderr)
     p = subprocess.run([sys.executable, *compare.derive_smoke({"Cmd": ["python", "-m", "nosuch"]}, Facts())[0][1:]],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, check=False)
     assert "No module named nosuch" in p.stderr
 
 
@@ -248,8 +261,9 @@ def test_strip_syntax_keeps_other_directives() -> None:
 
 
 def test_renderings() -> None:
-    from dockvenv.verify import render as _  # noqa: F401  (the module, imported for its side effect)
     import importlib
+
+    from dockvenv.verify import render as _  # noqa: F401  (the module, imported for its side effect)
 
     render = importlib.import_module("dockvenv.verify.render")
     checks = compare.checks(image("original", ORIGINAL, 300_000_000), image("migrated", CLEAN, 200_000_000), FACTS,
@@ -263,6 +277,33 @@ def test_renderings() -> None:
     assert data["projects"][0]["images"]["migrated"]["size_bytes"] == 200_000_000
     md = render.summary_markdown(r)
     assert "300.0 MB → 200.0 MB" in md and "| no virtualenv |" in md and "No check failed." in md
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_and_table_on_a_terminal_and_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    render = importlib.import_module("dockvenv.verify.render")
+    plain = io.StringIO()
+    with render.Progress(plain) as say:
+        say("phase", "building the original image")
+        say("step", "original: [2/5] RUN pip install .")
+    assert plain.getvalue() == "dockvenv: building the original image\n  original: [2/5] RUN pip install .\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty = Tty()
+    with render.Progress(tty) as say:
+        say("phase", "building the migrated image")
+        say("step", "migrated: [1/3] FROM python")
+    assert "building the migrated image" in tty.getvalue() and "\x1b[3" not in tty.getvalue()
+    o, m = image("original", ORIGINAL, 300_000_000), image("migrated", CLEAN, 200_000_000)
+    r = VerifyReport("app", "Dockerfile", "", o, m, ("x",), "--smoke", compare.checks(o, m, FACTS, VerifyOptions()))
+    out = Tty()
+    render.table([r], out)
+    assert "no virtualenv" in out.getvalue() and "no check failed" in out.getvalue()
 
 
 def schema() -> dict:
@@ -328,6 +369,51 @@ def test_prepare_nothing_to_compare(tmp_path: Path) -> None:
         prepare(root, plan_of(root), VerifyOptions(), tmp_path / "w2")
 
 
+def test_only_its_own_build_cache_is_pruned(tmp_path: Path) -> None:
+    from dockvenv.verify.docker import _prune_own_cache
+
+    (tmp_path / "migrated").mkdir()
+    (tmp_path / "migrated" / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY . .\nRUN --mount=from=b,source=/dist,target=/wheels \\\n"
+        "    python3 -m pip install /wheels/*.whl\nCOPY app.py .\n")
+
+    def rec(i: str, parent: str = "", desc: str = "fileop target", in_use: str = "false",
+            shared: str = "false") -> dict:
+        return {"ID": i, "Parent": parent, "Description": desc, "InUse": in_use, "Shared": shared}
+
+    ours = "mount / from exec /bin/sh -c python3 -m pip install /wheels/*.whl"
+    records = [rec("base", desc="from local"), rec("copy", "base"), rec("run", "copy", ours), rec("leaf", "run"),
+               rec("theirs", "base", "mount / from exec /bin/sh -c pip install ."), rec("theirs2", "theirs"),
+               rec("their-run", "copy", "mount / from exec /bin/sh -c make"), rec("their-copy", "their-run"),
+               rec("busy", "base", ours, in_use="true"), rec("old", "base", ours), rec("img", "base", ours,
+                                                                                       shared="true")]
+
+    class Stub:
+        pruned: ClassVar[list[str]] = []
+
+        def cache(self) -> list[dict]:
+            return records
+
+        def prune(self, ids: list[str]) -> None:
+            self.pruned = list(ids)
+
+    stub = Stub()
+    _prune_own_cache(stub, {"base", "old"}, tmp_path)  # type: ignore[arg-type]
+    assert stub.pruned == ["leaf", "run", "copy"]  # children first; not theirs, busy, shared or older
+
+
+def test_cli_options() -> None:
+    import argparse
+
+    from dockvenv.verify.docker import options_from
+
+    args = argparse.Namespace(base="main", dockerfile="docker/api.Dockerfile", smoke="greeter hello 'ci run'",
+                              http="healthz", rebuild=True, keep=False, strip_syntax=True, no_cache=False,
+                              timeout=30.0)
+    assert options_from(args) == VerifyOptions("main", "docker/api.Dockerfile", ("greeter", "hello", "ci run"),
+                                               "/healthz", True, False, True, False, 30.0)
+
+
 # -- could not run (exit 2) -------------------------------------------------------------------
 def fake_docker(tmp_path: Path, body: str) -> Path:
     exe = tmp_path / "bin" / "docker"
@@ -371,27 +457,24 @@ def test_old_client_has_builtin_buildkit(tmp_path: Path, monkeypatch: pytest.Mon
 
 # -- on a real engine -------------------------------------------------------------------------
 def _engine() -> str | None:
-    env = dict(os.environ)
-    env.setdefault("DOCKER_HOST", SOCKET)
+    """Why the engine cannot be used (the tests then skip), or None."""
+    if os.environ.get("DV_SKIP_DOCKER"):
+        return "DV_SKIP_DOCKER is set"
     try:
-        os.environ.setdefault("DOCKER_HOST", SOCKET)
-        Docker.find().check_engine()
+        found = Docker.find()
+        Docker(found.exe, dict(found.env, DOCKER_HOST=os.environ.get("DOCKER_HOST", SOCKET))).check_engine()
     except DockvenvError as exc:
         return str(exc)
     return None
 
 
-_WHY = None if os.environ.get("DV_SKIP_DOCKER") is None else "DV_SKIP_DOCKER is set"
-docker_only = [pytest.mark.docker]
-
-
 @pytest.fixture(scope="module")
 def engine() -> None:
-    why = _WHY or _engine()
+    why = _engine()
     if why:
         pytest.skip(f"no Docker engine: {why}")
     p = subprocess.run(["bash", str(ROOT / "scripts" / "docker-env"), "images"], capture_output=True, text=True,
-                       timeout=900, env=dict(os.environ, DOCKER_HOST=os.environ.get("DOCKER_HOST", SOCKET)))
+                       timeout=900, env=dict(os.environ, DOCKER_HOST=os.environ.get("DOCKER_HOST", SOCKET)), check=False)
     if p.returncode != 0:
         pytest.skip(f"no stand-in base images: {p.stderr.strip()[-300:]}")
 
@@ -399,7 +482,7 @@ def engine() -> None:
 def verify(path: Path, *flags: str) -> tuple[int, dict, str]:
     env = dict(os.environ, DOCKER_HOST=os.environ.get("DOCKER_HOST", SOCKET))
     p = subprocess.run([sys.executable, "-m", "dockvenv", "verify", "--docker", "--json", "--strip-syntax",
-                        *flags, str(path)], capture_output=True, text=True, timeout=3600, env=env)
+                        *flags, str(path)], capture_output=True, text=True, timeout=3600, env=env, check=False)
     assert p.stdout, f"no report (exit {p.returncode}):\n{p.stderr[-3000:]}"
     data = json.loads(p.stdout)
     jsonschema = pytest.importorskip("jsonschema")
@@ -411,7 +494,7 @@ def verify(path: Path, *flags: str) -> tuple[int, dict, str]:
     for label in ("original", "migrated"):
         tag = report["images"][label]["tag"]
         left = subprocess.run(["docker" if not os.environ.get("DOCKVENV_DOCKER") else os.environ["DOCKVENV_DOCKER"],
-                               "image", "inspect", tag], capture_output=True, env=env)
+                               "image", "inspect", tag], capture_output=True, env=env, check=False)
         assert left.returncode != 0 or "--keep" in flags, f"{tag} was left behind"
     return p.returncode, report, p.stderr
 

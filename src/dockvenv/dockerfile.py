@@ -199,13 +199,19 @@ def _parse(text: str, path: str) -> Dockerfile:
     return _Scanner(text, path).run()
 
 
+def _continuation(escape: str) -> re.Pattern[str]:
+    """An escape at the end of a line, unless it is itself escaped (BuildKit: ``([^\\])\\[ \t]*$``)."""
+    e = re.escape(escape)
+    return re.compile(rf"(?<!{e}){e}[ \t]*$")
+
+
 class _Scanner:
     def __init__(self, text: str, path: str) -> None:
         self.path = path
         self.text = text
         self.lines = split_lines(text)
         self.escape = "\\"
-        self.continuation = re.compile(r"\\[ \t]*$")
+        self.continuation = _continuation("\\")
         self.directives: dict[str, str] = {}
         self.directives_done = False
 
@@ -227,7 +233,7 @@ class _Scanner:
             if val not in ("\\", "`"):
                 raise self.error(number, f"invalid escape token '{val}' does not match ` or \\")
             self.escape = val
-            self.continuation = re.compile(re.escape(val) + r"[ \t]*$")
+            self.continuation = _continuation(val)
 
     def _cont(self, line: str) -> tuple[str, bool]:
         if self.continuation.search(line):

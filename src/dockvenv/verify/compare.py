@@ -12,10 +12,14 @@ import posixpath
 import re
 import shlex
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING
 
 from dockvenv.config import Settings
+
+if TYPE_CHECKING:
+    from dockvenv.project import Project
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -148,7 +152,7 @@ class VerifyReport:
 # -- what to run ----------------------------------------------------------------------------
 def command_of(config: Mapping[str, object]) -> list[str]:
     """ENTRYPOINT + CMD as one argv, with shell forms and init wrappers taken apart."""
-    argv = [str(a) for a in (config.get("Entrypoint") or [])] + [str(a) for a in (config.get("Cmd") or [])]
+    argv = [str(a) for key in ("Entrypoint", "Cmd") for a in _list(config.get(key))]
     if len(argv) >= 3 and posixpath.basename(argv[0]) in ("sh", "bash", "ash", "dash") and argv[1] == "-c":
         argv = _last_shell_command(argv[2])
     while argv and posixpath.basename(argv[0]) in _WRAPPERS | _USER_WRAPPERS:
@@ -161,6 +165,10 @@ def command_of(config: Mapping[str, object]) -> list[str]:
         if user and argv:
             argv = argv[1:]
     return argv
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, (list, tuple, dict)) else []
 
 
 def _last_shell_command(script: str) -> list[str]:
@@ -199,7 +207,7 @@ def derive_smoke(config: Mapping[str, object], facts: Facts) -> tuple[tuple[str,
             return (argv[0], "-c", _find_module(module)), f"import of the -m target {module}"
         script = next((a for a in argv[1:] if not a.startswith("-")), None)
         if script and script.endswith(".py"):
-            code = "import sys; p = sys.argv[1]; compile(open(p).read(), p, 'exec'); print('compiles', p)"
+            code = 'import sys; p = sys.argv[1]; compile(open(p).read(), p, "exec"); print("compiles", p)'
             return (argv[0], "-c", code, script), f"{script} exists and compiles"
     elif prog in SERVERS:
         return _server_target(argv[1:], facts, f"{prog} target")
@@ -207,7 +215,7 @@ def derive_smoke(config: Mapping[str, object], facts: Facts) -> tuple[tuple[str,
         return (prog, "--help"), f"console script {prog} --help"
     if facts.packages:
         names = ", ".join(facts.packages)
-        code = "; ".join(f"import {p}" for p in facts.packages) + f"; print('imported', {names!r})"
+        code = "; ".join(f"import {p}" for p in facts.packages) + f'; print("imported", "{names}")'
         return ("python3", "-c", code), f"import of the project's packages ({names})"
     return (), "none: pass --smoke"
 
@@ -219,13 +227,13 @@ def _server_target(args: list[str], facts: Facts, origin: str) -> tuple[tuple[st
     if target is None:
         return derive_smoke({}, facts)
     module = target.split(":", 1)[0]
-    code = f"import importlib; importlib.import_module({module!r}); print('imported', {module!r})"
+    code = f'import importlib; importlib.import_module("{module}"); print("imported", "{module}")'
     return ("python3", "-c", code), f"import of the {origin} {module}"
 
 
 def _find_module(module: str) -> str:
-    return (f"import importlib.util as u, sys; sys.exit('No module named {module}') "
-            f"if u.find_spec({module!r}) is None else print('found', {module!r})")
+    return (f'import importlib.util as u, sys; sys.exit("No module named {module}") '
+            f'if u.find_spec("{module}") is None else print("found", "{module}")')
 
 
 def http_port(config: Mapping[str, object]) -> int | None:
@@ -239,7 +247,8 @@ def http_port(config: Mapping[str, object]) -> int | None:
             value = a.split("=", 1)[1]
         if value and (m := re.search(r"(\d{2,5})$", value)):
             return int(m.group(1))
-    ports = sorted(int(p.split("/")[0]) for p in (config.get("ExposedPorts") or {}) if p.endswith("/tcp"))
+    ports = sorted(int(str(p).split("/")[0]) for p in _list(config.get("ExposedPorts"))
+                   if str(p).endswith("/tcp"))
     return ports[0] if ports else None
 
 
@@ -527,9 +536,8 @@ def build_cause(log: str) -> str:
     out: list[str] = []
     if failed:
         for ln in lines:
-            if m := re.match(rf"#{failed} \d+\.\d+ (.*)", ln):
-                if m.group(1).strip():
-                    out.append(m.group(1).strip())
+            if (m := re.match(rf"#{failed} \d+\.\d+ (.*)", ln)) and m.group(1).strip():
+                out.append(m.group(1).strip())
     if not out:
         out = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")][-3:]
     tail = [ln for ln in out if not ln.startswith(("[notice]", "WARNING: Running pip"))][-2:] or out[-1:]
@@ -547,7 +555,7 @@ _NOT_PACKAGES = frozenset({"tests", "test", "testing", "docs", "doc", "examples"
                            "bench", "build", "dist", "fixtures", "migrations"})
 
 
-def project_facts(original: "Project", migrated: "Project", settings: Settings) -> Facts:  # noqa: F821
+def project_facts(original: Project, migrated: Project, settings: Settings) -> Facts:
     """Names, scripts and dependency facts, from the two trees as read (no file access here)."""
     from dockvenv.deps import analyze_dependencies
     from dockvenv.deps.devtools import canonical, is_dev_tool
@@ -557,7 +565,7 @@ def project_facts(original: "Project", migrated: "Project", settings: Settings) 
     scripts = [*project.get("scripts", {}), *project.get("gui-scripts", {}), *poetry.get("scripts", {})]
     cfg = migrated.text("setup.cfg") or ""
     if m := re.search(r"console_scripts\s*=\s*\n((?:[ \t]+\S.*\n?)+)", cfg):
-        scripts += re.findall(r"^\s*([\w.-]+)\s*=", m.group(1), re.M)
+        scripts += re.findall(r"^\s*([\w.-]+)\s*=", m.group(1), re.MULTILINE)
     kept = analyze_dependencies(original, settings).kept
     declared = analyze_dependencies(migrated, settings).declared
     return Facts(
@@ -574,7 +582,7 @@ def project_facts(original: "Project", migrated: "Project", settings: Settings) 
     )
 
 
-def packages(project: "Project") -> tuple[str, ...]:  # noqa: F821
+def packages(project: Project) -> tuple[str, ...]:
     """Top-level import packages: folders with an ``__init__.py`` whose parent has none (tests and docs aside)."""
     inits = {p.rsplit("/", 1)[0] for p in project.files if p.endswith("/__init__.py") or p == "__init__.py"}
     tops = {d for d in inits if posixpath.dirname(d) not in inits}

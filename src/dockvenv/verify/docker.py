@@ -19,20 +19,29 @@ import re
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 from dockvenv.errors import DockvenvError, UsageError
 from dockvenv.model import Plan
 from dockvenv.verify import compare
-from dockvenv.verify.compare import Facts, Http, Image, Layer, Run, VerifyOptions, VerifyReport
+from dockvenv.verify.compare import (
+    Facts,
+    Http,
+    Image,
+    Layer,
+    Run,
+    VerifyOptions,
+    VerifyReport,
+)
 
 Progress = Callable[[str, str], None]  # (kind: "phase" | "step", text)
 BUILD_TIMEOUT = 1800.0
@@ -88,7 +97,7 @@ class Docker:
     env: dict[str, str]
 
     @staticmethod
-    def find() -> "Docker":
+    def find() -> Docker:
         """The docker client to use: ``DOCKVENV_DOCKER``, else the first one on PATH that has BuildKit."""
         env = dict(os.environ, DOCKER_BUILDKIT="1")
         if os.environ.get("DOCKER_BUILDKIT", "1") == "0":
@@ -108,7 +117,8 @@ class Docker:
 
     def __call__(self, *args: str, timeout: float = 300, check: bool = False) -> subprocess.CompletedProcess[str]:
         try:
-            p = subprocess.run([self.exe, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+            p = subprocess.run([self.exe, *args], env=self.env, capture_output=True, text=True, timeout=timeout,
+                               check=False)
         except subprocess.TimeoutExpired:
             raise DockvenvError(f"docker {args[0]} did not finish in {timeout:.0f} s") from None
         if check and p.returncode != 0:
@@ -136,6 +146,9 @@ class Docker:
                 log.append(line.rstrip("\n"))
                 on_line(log[-1])
             proc.wait()
+        except BaseException:
+            proc.kill()  # the client going away cancels the build: no image is tagged after the clean-up
+            raise
         finally:
             timer.cancel()
         text = "\n".join(log)
@@ -206,9 +219,10 @@ def _on_path(name: str) -> list[str]:
 def _no_buildkit(exe: str, env: dict[str, str]) -> str | None:
     """Why ``exe`` cannot build with BuildKit, or None: buildx, or a pre-23 client (built-in BuildKit)."""
     try:
-        if subprocess.run([exe, "buildx", "version"], env=env, capture_output=True, timeout=30).returncode == 0:
+        if subprocess.run([exe, "buildx", "version"], env=env, capture_output=True, timeout=30, check=False).returncode == 0:
             return None
-        out = subprocess.run([exe, "--version"], env=env, capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([exe, "--version"], env=env, capture_output=True, text=True, timeout=30,
+                             check=False).stdout
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"cannot run it ({exc})"
     m = re.search(r"version (\d+)\.", out)
@@ -291,7 +305,7 @@ def strip_syntax(text: str) -> str:
     out, directives = [], True
     for line in text.splitlines(keepends=True):
         if directives and re.match(r"^\ufeff?#\s*[A-Za-z]+\s*=", line):
-            if not re.match(r"^\ufeff?#\s*syntax\s*=", line, re.I):
+            if not re.match(r"^\ufeff?#\s*syntax\s*=", line, re.IGNORECASE):
                 out.append(line)
             continue
         directives = False
@@ -322,7 +336,8 @@ def _read(path: Path) -> str | None:
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120)
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120,
+                              check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return subprocess.CompletedProcess(args, 128, "", str(exc))
 
@@ -332,20 +347,22 @@ def _archive(root: Path, ref: str, dest: Path) -> None:
     dest.mkdir(parents=True)
     git = subprocess.Popen(["git", "-C", str(root), "archive", "--format=tar", ref], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
-    tar = subprocess.run(["tar", "-x", "-C", str(dest)], stdin=git.stdout, capture_output=True, timeout=600)
+    tar = subprocess.run(["tar", "-x", "-C", str(dest)], stdin=git.stdout, capture_output=True, timeout=600,
+                         check=False)
     _out, err = git.communicate(timeout=600)
     if git.returncode or tar.returncode:
         raise DockvenvError(f"{root}: git archive {ref} failed: {compare.last_line((err or tar.stderr).decode())}")
 
 
 # -- measuring ------------------------------------------------------------------------------
-def verify_docker(root: str, plan: Plan, options: VerifyOptions = VerifyOptions(),
+def verify_docker(root: str, plan: Plan, options: VerifyOptions | None = None,
                   progress: Progress | None = None) -> VerifyReport:
     """Build, run and compare the original and the migrated image of the project at ``root``.
 
     Raises DockvenvError when it cannot run at all (no engine, no BuildKit, nothing to
     compare); every other outcome, an original that does not build included, is in the report.
     """
+    options = options or VerifyOptions()
     say = progress or (lambda kind, text: None)
     docker = Docker.find()
     docker.check_engine()
@@ -385,6 +402,7 @@ def verify_docker(root: str, plan: Plan, options: VerifyOptions = VerifyOptions(
             say("phase", f"kept images {', '.join(made)} and the trees in {work}")
         else:
             say("phase", "removing the images and build cache this run made")
+            docker("rm", "-f", *[f"{_name(t)}-{c}" for t in made for c in ("probe", "smoke", "http")])
             docker.rmi(*made)
             _prune_own_cache(docker, before_cache, work)
             shutil.rmtree(work, ignore_errors=True)
@@ -505,8 +523,9 @@ def _prune_own_cache(docker: Docker, before: set[str], work: Path) -> None:
     """Build cache records this run made: new since it began, and in the chain of one of its RUN steps.
 
     ``docker builder prune`` has no owner filter and others may build on the same engine,
-    so records are matched by their RUN command (from this run's Dockerfiles), then
-    their new parents and children; records in use or shared with an image are left.
+    so records are matched by their RUN command (from this run's Dockerfiles), then the new
+    records they stand on and those that follow them (not through another RUN); records in
+    use or shared with an image are left.
     """
     runs = set()
     for path in work.rglob("*"):
@@ -515,18 +534,26 @@ def _prune_own_cache(docker: Docker, before: set[str], work: Path) -> None:
             runs.add(" ".join(re.sub(r"\\\r?\n", " ", _read(path) or "").split()))
     text = "\n".join(runs)
     records = {r["ID"]: r for r in docker.cache() if r["ID"] not in before}
-    ours = {i for i, r in records.items() if (m := re.match(r"mount / from exec /bin/sh -c (.*)",
-                                                             str(r.get("Description", ""))))
-            and " ".join(m.group(1).split()) in text}
-    changed = True
-    while changed:
-        grown = ours | {str(records[i].get("Parent", "")).rstrip("*") for i in ours} | \
-            {i for i, r in records.items() if str(r.get("Parent", "")).rstrip("*") in ours}
-        grown &= set(records)
-        changed, ours = grown != ours, grown
+
+    def parent(i: str) -> str:
+        return str(records[i].get("Parent", "")).rstrip("*")
+
+    def mine(i: str) -> bool | None:  # an exec record of one of our RUN steps; None when not an exec record
+        m = re.match(r"mount / from exec /bin/sh -c (.*)", str(records[i].get("Description", "")))
+        return None if m is None else " ".join(m.group(1).split()) in text
+
+    ours = {i for i in records if mine(i)}
+    up, down = set(ours), set(ours)
+    while True:  # the steps our RUNs stand on, and what follows them unless it is someone else's RUN
+        more = {parent(i) for i in up if parent(i) in records} - up
+        below = {i for i in records if parent(i) in down and mine(i) is not False} - down
+        if not more and not below:
+            break
+        up, down = up | more, down | below
+    ours = up | down
+
     def depth(i: str) -> int:
-        parent = str(records[i].get("Parent", "")).rstrip("*")
-        return 1 + depth(parent) if parent in records else 0
+        return 1 + depth(parent(i)) if parent(i) in records else 0
 
     free = [i for i in ours if str(records[i].get("InUse")) == "false" and str(records[i].get("Shared")) == "false"]
     docker.prune(sorted(free, key=lambda i: (-depth(i), i)))  # children first: a parent with a child stays
@@ -556,10 +583,18 @@ def run(args: argparse.Namespace) -> int:
 
     options = options_from(args)
     reports = []
-    with render.Progress(sys.stderr) as progress:
-        for root in args.paths:
-            project, settings = load_project(root, args)
-            reports.append(verify_docker(root, build_plan(project, settings), options, progress))
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # unwinds through verify_docker's clean-up (SIGTERM would skip it)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with render.Progress(sys.stderr) as progress:
+            for root in args.paths:
+                project, settings = load_project(root, args)
+                reports.append(verify_docker(root, build_plan(project, settings), options, progress))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if getattr(args, "json", False):
         sys.stdout.write(render.as_json(reports))
     else:
@@ -567,7 +602,7 @@ def run(args: argparse.Namespace) -> int:
     return max(r.exit_code for r in reports)
 
 
-def bulk_summary(root: str, options: VerifyOptions = VerifyOptions()) -> str:
+def bulk_summary(root: str, options: VerifyOptions | None = None) -> str:
     """Markdown for a bulk pull request: HEAD is the original, the working tree the migration."""
     from dockvenv.config import load
     from dockvenv.plan import build_plan

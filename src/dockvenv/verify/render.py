@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import IO, Sequence
+from typing import IO, Any, Self
 
 from dockvenv.verify.compare import FAIL, PASS, SKIP, Image, VerifyReport, mb
 
@@ -24,10 +25,10 @@ class Progress:
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
-        self._status = None
-        self._console = None
+        self._status: Any = None
+        self._console: Any = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Self:
         if self._stream.isatty():
             from rich.console import Console
 
