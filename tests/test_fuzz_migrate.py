@@ -16,14 +16,13 @@ DockvenvError or gives edits such that:
 from __future__ import annotations
 
 import configparser
-import difflib
 import re
 import sys
 from collections import Counter
 from dataclasses import replace
 
 import pytest
-from hypothesis import event, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dockvenv.config import Settings
@@ -121,53 +120,6 @@ def requirement_names(text: str) -> Counter[str]:
     return found
 
 
-def known_gap(first: Plan, again: Plan) -> str | None:
-    """What a second migration does only because of a known, xfailed bug (tests/test_fuzz_regressions.py)."""
-    if any(" AS dockvenv-builder" in (e.after or "") and "from=dockvenv-builder" not in (e.after or "")
-           for e in first.changes):
-        return "a builder stage whose wheel nothing installs"  # test_no_builder_stage_without_a_wheel_install
-    reasons = [r for e in again.changes for r in e.reasons]
-    dockerfiles = [e for e in again.changes if is_dockerfile(e.path.rsplit("/", 1)[-1])]
-    if dockerfiles and all(_only_stages_removed(e.before or "", e.after or "") for e in dockerfiles):
-        # (a removed stage can change the build context, and so the .dockerignore the plan extends)
-        return "venv-only stages are removed one layer per run"  # test_dead_stages_are_removed_in_one_run
-    if reasons and all(r.startswith("DV401: move ") for r in reasons):
-        return "a dev tool moves once the step that ran it is gone"  # test_dev_tools_move_in_the_first_run
-    if reasons and all(r.startswith("DV303: ") for r in reasons) and any(
-            e.before is None and e.path.endswith("pyproject.toml") for e in first.changes):
-        return "load_dotenv() made opt-in once a pyproject exists"  # test_generated_packaging_needs_no_second_run
-    if reasons and all(r.startswith("DV203: build tools no longer installed") for r in reasons):
-        return "a build tool left for the next run"  # test_tools_only_removed_commands_ran_go_in_the_first_run
-    if any((e.after or "").count(" AS dockvenv-builder") > 1 for e in again.changes):
-        return "a second builder stage"  # test_a_second_run_adds_no_second_builder
-    removed = [line for e in again.changes if e.before and e.after for line in difflib.ndiff(
-        e.before.splitlines(), e.after.splitlines()) if line[:1] in "+-"]
-    if removed and all(re.match(r"- *(COPY|ADD) ", line, re.I) for line in removed):
-        return "a COPY left for the next run"  # test_copies_only_removed_installs_read_go_in_the_first_run
-    return None
-
-
-def _two_pyproject_edits(plan: Plan) -> bool:
-    edits = [e for e in plan.changes if e.path.endswith("pyproject.toml")]
-    return any("[build-system] added" in r for e in edits for r in e.reasons) and len(edits) > len(
-        {e.path for e in edits})
-
-
-def _only_stages_removed(before: str, after: str) -> bool:
-    """``after`` is ``before`` minus lines, a FROM among them."""
-    lines = [text.lstrip("\ufeff").splitlines() for text in (before, after)]
-    gone = [ln for ln in difflib.ndiff(*lines) if ln[:1] in "+-"]
-    return bool(gone) and all(ln.startswith("- ") for ln in gone) and any(
-        re.match(r"-\s+FROM\s", ln, re.I) for ln in gone)
-
-
-def endings_kept(before: str, after: str) -> bool:
-    """``same_endings``, but for a known gap: a CRLF requirements file with a BOM, emptied, ends in LF."""
-    if after == "\ufeff\n" and before.startswith("\ufeff") and "\r\n" in before:
-        return True  # test_an_emptied_crlf_requirements_file_keeps_crlf
-    return same_endings(before, after)
-
-
 def same_endings(before: str, after: str) -> bool:
     """A file that was all CRLF stays all CRLF; one that was all LF gets no CR."""
     crlf, lf = before.count("\r\n"), before.count("\n")
@@ -186,14 +138,11 @@ def test_migrate_never_crashes_and_every_output_reads_back(project: tuple, setti
     if plan is None:
         return
     paths = [e.path for e in plan.changes]
-    if len(set(paths)) < len(paths) and _two_pyproject_edits(plan):
-        event("known gap: two edits of one pyproject.toml")  # test_one_edit_per_file
-        return
     assert len(set(paths)) == len(paths), f"two edits of one file: {paths}"
     for edit in plan.changes:
         before, after = edit.before or "", edit.after or ""
         name = edit.path.rsplit("/", 1)[-1]
-        assert endings_kept(before, after), edit.path
+        assert same_endings(before, after), edit.path
         assert after.startswith("\ufeff") == before.startswith("\ufeff") or not before, edit.path
         if is_dockerfile(name):
             if docker(before) is not None:
@@ -238,9 +187,5 @@ def test_migrate_is_idempotent(project: tuple, settings: Settings) -> None:  # t
     if plan is None or not plan.changes:
         return
     again = build_plan(applied(first, plan), settings)
-    gap = known_gap(plan, again)
-    if gap:
-        event(f"known gap: {gap}")
-        return
     assert not again.changes, "\n".join(
         f"--- {e.path} after one migration\n{e.before}\n--- after two\n{e.after}" for e in again.changes)

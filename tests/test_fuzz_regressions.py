@@ -1,12 +1,10 @@
 """Minimal reproductions of what the fuzzers (tests/test_fuzz_*.py) found, one test each.
 
-A bug in a module this suite may not fix is a strict xfail: the fix shows up as an
-unexpected pass, and then the matching ``known_gap`` in tests/test_fuzz_migrate.py goes too.
+A bug not fixed yet is a strict xfail (the fix shows up as an unexpected pass); the
+fuzzers themselves carry no exceptions for known bugs, so a fixed one stays fixed.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from dockvenv.config import Settings
 from dockvenv.plan import build_plan
@@ -69,8 +67,6 @@ def test_runtime_file_copies_are_added_once() -> None:
     assert twice == {}
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite/dockerfile.py: a COPY of a file only a removed JSON-form RUN read is "
-                   "kept by the first run and removed by the second (migrate is not idempotent)")
 def test_copies_only_removed_installs_read_go_in_the_first_run() -> None:
     dockerfile = ('FROM python:3.12-slim\n'
                   'RUN ["sh", "-c", "uv pip install -r requirements.txt && . /venv/bin/activate"]\n'
@@ -79,8 +75,6 @@ def test_copies_only_removed_installs_read_go_in_the_first_run() -> None:
     assert twice == {}
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite/dockerfile.py: `pip install uv` stays because `uv venv` runs uv, and "
-                   "the same run removes `uv venv`; the next run removes the install (as the uv-venv pair fixture)")
 def test_tools_only_removed_commands_ran_go_in_the_first_run() -> None:
     dockerfile = ("FROM python:3.11-alpine\n"
                   "RUN pip install uv==0.4.0 && cd /app && source $VIRTUAL_ENV/bin/activate\n"
@@ -89,8 +83,6 @@ def test_tools_only_removed_commands_ran_go_in_the_first_run() -> None:
     assert twice == {}
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite/requirements.py: emptying a CRLF requirements.txt that starts with a "
-                   "BOM leaves '\\ufeff\\n' (LF) when requirements-dev.txt exists")
 def test_an_emptied_crlf_requirements_file_keeps_crlf() -> None:
     files = {"requirements.txt": "\ufeffpytest>=8\r\n", "requirements-dev.txt": "-r requirements.txt\npytest\n",
              "Dockerfile": "FROM python:3.12-slim\n"}
@@ -98,9 +90,6 @@ def test_an_emptied_crlf_requirements_file_keeps_crlf() -> None:
     assert once["requirements.txt"] in ("\ufeff", "\ufeff\r\n")
 
 
-@pytest.mark.xfail(strict=True, reason="plan.py: a pyproject.toml without [build-system] whose dev tool moves gets two "
-                   "edits, each from the original text ('[build-system] added' and 'DV401: move pytest'); apply refuses "
-                   "them as 'the same file as pyproject.toml (a symlink)', so migrate exits 2")
 def test_one_edit_per_file() -> None:
     files = {"Dockerfile": "FROM python:3.12-slim\nRUN python -m venv /opt/venv\nCOPY . /app\n"
                            "RUN /opt/venv/bin/pip install /app\n",
@@ -110,8 +99,6 @@ def test_one_edit_per_file() -> None:
     assert len(paths) == len(set(paths)), paths
 
 
-@pytest.mark.xfail(strict=True, reason="plan.py/deps: dev tools are judged on the Dockerfiles before the rewrite: "
-                   "coverage, run only in a stage the migration removes, stays a runtime dependency until the next run")
 def test_dev_tools_move_in_the_first_run() -> None:
     files = {"Dockerfile": "FROM python:3.12 AS test\nRUN coverage report\nRUN virtualenv /venv\nFROM python:3.12\n",
              "setup.cfg": "[metadata]\nname = app\n\n[options]\ninstall_requires =\n    coverage>=7\n    flask\n"}
@@ -119,8 +106,6 @@ def test_dev_tools_move_in_the_first_run() -> None:
     assert twice == {}
 
 
-@pytest.mark.xfail(strict=True, reason="plan.py/deps: a pyproject.toml generated for a project without packaging "
-                   "makes the next run rewrite load_dotenv() (DV303), which this run did not")
 def test_generated_packaging_needs_no_second_run() -> None:
     files = {"Dockerfile": "FROM python:3.12\nRUN python -m venv /venv && . /venv/bin/activate\n",
              "app.py": "from dotenv import load_dotenv\n\nload_dotenv()\n"}
@@ -154,8 +139,6 @@ def test_the_scanner_trims_the_blanks_go_trims() -> None:
     assert D.parse("RUN  b\x85\n").instructions[0].value == ("b",)  # Docker: ('b',), not ('b\x85',)
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite/dockerfile.py: a JSON-form `sh -c` RUN keeps its `. /venv/bin/activate` "
-                   "while the plan's reasons say 'DV102: venv activation removed'")
 def test_an_activation_said_removed_is_removed() -> None:
     dockerfile = ("FROM python:3.12 AS deps\nRUN virtualenv /venv\n"
                   'FROM python:3.12\nRUN ["sh", "-c", ". /venv/bin/activate && rm -rf /tmp/x"]\n')

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from dockvenv.dockerfile import Dockerfile, Instruction, Stage, parse_words
-from dockvenv.shell import Command, commands
+from dockvenv.shell import Command, commands, shell_script
 
 _PY = re.compile(r"^python(\d(\.\d+)?)?$")
 _PIP = re.compile(r"^pip(\d(\.\d+)?)?$")
@@ -308,7 +308,7 @@ def _analyze(df: Dockerfile) -> Facts:
                     if key == "POETRY_VIRTUALENVS_IN_PROJECT" and values[key].lower() in ("true", "1"):
                         venvs.add(absolute(".venv", workdir))
             elif ins.cmd == "RUN":
-                cmds = tuple(commands(ins.shell_text if not ins.json else " ".join(ins.value)))
+                cmds = exec_form(ins.value) if ins.json else tuple(commands(ins.shell_text))
                 for c in cmds:
                     made = venv_created(_expanded(c, values), workdir)
                     if made:
@@ -322,9 +322,15 @@ def _analyze(df: Dockerfile) -> Facts:
     return Facts(df, tuple(steps), frozenset(venvs), runtime)
 
 
-def _expanded(cmd: Command, values: dict[str, str]) -> Command:
-    from dataclasses import replace
+def exec_form(argv: tuple[str, ...]) -> tuple[Command, ...]:
+    """A JSON-form RUN: one command whose words are the array's, and the commands of its ``sh -c`` script."""
+    cmd = Command(tuple(argv), (), 0, 0)
+    script = shell_script(cmd.argv)
+    nested = [replace(c, nested=True) for c in commands(script)] if script is not None else []
+    return (cmd, *nested)
 
+
+def _expanded(cmd: Command, values: dict[str, str]) -> Command:
     if not any("$" in a for a in cmd.argv):
         return cmd
     return replace(cmd, argv=tuple(expand(a, values) for a in cmd.argv))

@@ -20,7 +20,7 @@ from dockvenv.analysis import Facts
 from dockvenv.deps.model import DependencyReport
 from dockvenv.model import FileEdit, Plan, Unsupported
 from dockvenv.packaging import plan_packaging, rewrite_commands
-from dockvenv.project import Project, is_dockerfile
+from dockvenv.project import Project, TextFile, is_dockerfile
 from dockvenv.projects import has_packaging, installed_projects
 from dockvenv.rewrite import dockerignore as ignore_rewrite
 from dockvenv.rewrite.dockerfile import BuildSpec, Options, migrate
@@ -34,6 +34,25 @@ def build_plan(project: Project, settings: Settings, context_override: str | Non
     report = analyze_dependencies(project, settings)
     ctx = check.context(project, settings)
     findings = check.rules.run(ctx)
+    edits, unsupported, notes = _dockerfile_edits(project, settings, ctx, report, context_override)
+    # dev tools and load_dotenv() are judged on the project as this plan leaves it (a removed
+    # stage no longer runs coverage, a generated pyproject.toml declares python-dotenv), or
+    # the next run would find more to move
+    staged = _staged(project, edits) if edits else project
+    if staged is not project:
+        again = analyze_dependencies(staged, settings)
+        if _moved(again) != _moved(report):  # the builder prunes what this plan moves
+            edits, unsupported, notes = _dockerfile_edits(project, settings, ctx, again, context_override)
+            staged = _staged(project, edits)
+        report = again
+    dep_edits = _dependency_edits(staged, settings, report)
+    notes += _lock_notes(staged, dep_edits)
+    return Plan(project.root, tuple(findings), _merged(edits, dep_edits), tuple(unsupported), tuple(notes))
+
+
+def _dockerfile_edits(project: Project, settings: Settings, ctx: check.Context, report: DependencyReport,
+                      context_override: str | None) -> tuple[list[FileEdit], list[Unsupported], list[str]]:
+    """The Dockerfile, packaging and ``.dockerignore`` edits, the unsupported files and the notes."""
     edits: list[FileEdit] = []
     unsupported: list[Unsupported] = []
     notes: list[str] = []
@@ -82,10 +101,32 @@ def build_plan(project: Project, settings: Settings, context_override: str | Non
         edit = ignore_rewrite.plan(project, context)
         if edit is not None:
             edits.append(edit)
-    dep_edits = _dependency_edits(project, settings, report)
-    edits += dep_edits
-    notes += _lock_notes(project, dep_edits)
-    return Plan(project.root, tuple(findings), tuple(edits), tuple(unsupported), tuple(notes))
+    return edits, unsupported, notes
+
+
+def _moved(report: DependencyReport) -> set[tuple[str, str]]:
+    return {(d.path, d.name) for d in report.moves}
+
+
+def _staged(project: Project, edits: list[FileEdit]) -> Project:
+    """``project`` as it reads once ``edits`` are written (in memory)."""
+    files = dict(project.files)
+    for e in edits:
+        if e.after is None:
+            files.pop(e.path, None)
+        else:
+            old = files.get(e.path)
+            files[e.path] = TextFile(e.path, e.after, old.mode if old else 0o644, 0, len(e.after.encode()))
+    return replace(project, files=files)
+
+
+def _merged(edits: list[FileEdit], later: list[FileEdit]) -> tuple[FileEdit, ...]:
+    """One edit per file: a later edit of a file already edited starts from the first's ``before``."""
+    out = {e.path: e for e in edits}
+    for e in later:
+        first = out.get(e.path)
+        out[e.path] = e if first is None else FileEdit(e.path, first.before, e.after, first.reasons + e.reasons)
+    return tuple(out.values())
 
 
 def _dependency_edits(project: Project, settings: Settings, report: DependencyReport) -> list[FileEdit]:
@@ -218,6 +259,6 @@ def runtime_files(project: Project, context: str, df: Dockerfile) -> tuple[str, 
                 continue
             rel = w[2:] if w.startswith("./") else w
             if rel.endswith((".py", ".sh", ".ini", ".conf", ".cfg", ".yaml", ".yml", ".toml", ".json")) and \
-                    project.exists(_join(context, rel)) and rel not in kept_sources and not is_dockerfile(rel):
+                    project.exists(_join(context, rel)) and rel.strip("./") not in kept_sources and not is_dockerfile(rel):
                 out.append(rel)
     return tuple(dict.fromkeys(out))

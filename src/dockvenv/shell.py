@@ -177,6 +177,22 @@ def _command(tokens: list[_Token]) -> list[Command]:
     return found
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of the words of one simple command's text, its redirections left out."""
+    out: list[tuple[int, int]] = []
+    target = False
+    for tok in _tokens(text):
+        if tok.op:
+            continue
+        if tok.redirect:
+            target = not tok.text.endswith("(")
+        elif target:
+            target = False
+        else:
+            out.append((tok.start, tok.end))
+    return out
+
+
 def shell_script(argv: tuple[str, ...]) -> str | None:
     """The script of ``sh -c SCRIPT`` / ``bash -lc SCRIPT``, else None."""
     if not argv or os.path.basename(argv[0]) not in _SHELLS:

@@ -43,6 +43,7 @@ from dockvenv.rules.dv106_tool_venv import tool_venv
 from dockvenv.rules.dv202_source_tree_copied import is_whole_context
 from dockvenv.rules.dv301_env_copied import env_sources
 from dockvenv.rules.dv501_pep668 import distro_python
+from dockvenv.rewrite.words import WordEdit
 from dockvenv.shell import Command, commands, remove_commands, shell_script
 
 BUILDER = "dockvenv-builder"
@@ -152,7 +153,10 @@ class _Rewriter:
         for step in runtime_steps:
             self._runtime_step(step)
         dead = self._dead_stages()
-        needs_builder = self.install_at is not None and self.spec.packageable
+        # a builder already there is ours from an earlier run: a second one is a duplicate stage name
+        needs_builder = self.install_at is not None and self.spec.packageable and _stage_by_ref(self.df, BUILDER) is None
+        if needs_builder and self.install_at is not None:
+            self.edits.setdefault(self.install_at.start_line, _ensure_newline(self.df.span_text(self.install_at), self.nl))
         if self.install_at is not None and not self.spec.packageable:
             self.notes.append("the project has no packaging (pyproject.toml/setup.py): "
                               "the source-tree install stays until it is made packageable")
@@ -189,13 +193,10 @@ class _Rewriter:
                 self.edits[ins.start_line] = new
             return
         if ins.json:
-            cmd = Command(ins.value, (), 0, 0)
-            if self._drop(cmd, step):
-                self._mark_install(ins, cmd)
-                self.edits[ins.start_line] = ""
+            self._exec_form(step)
             return
         head, body = _split_head(text, ins)
-        actions: dict[tuple[int, int], str | None] = {}  # span -> None (drop) or replacement text
+        actions: dict[tuple[int, int], WordEdit | None] = {}  # span -> None (drop) or the edit
         keep = 0
         for cmd in [c for c in step.commands if not c.nested]:
             if self._drop(cmd, step):
@@ -213,11 +214,12 @@ class _Rewriter:
             new_body = body if not drop else self._drop_heredoc_lines(body, step)
         else:
             new_body = body
+            cmd_at = {c.start: c for c in commands(body) if not c.nested}
             for (start, end), act in sorted(_rebase(actions, body, step).items(), reverse=True):
                 if act is None:
                     new_body = remove_commands(new_body, [(start, end)])
                 else:
-                    new_body = new_body[:start] + act + new_body[end:]
+                    new_body = new_body[:start] + act.apply(new_body[start:end], cmd_at[start]) + new_body[end:]
         new = self._pep668(self._programs(head + new_body, step), step)
         if (drop and keep == 0) or (ins.heredocs and not _heredoc_has_commands(new)):
             self.edits[ins.start_line] = ""
@@ -226,45 +228,57 @@ class _Rewriter:
             if new_body != body:
                 self.reason("DV101/DV102/DV201: venv and source-tree install commands removed")
 
-    def _replacement(self, cmd: Command, step: Step) -> str | None:
+    def _exec_form(self, step: Step) -> None:
+        """A JSON-form RUN goes whole, or loses the venv commands of its ``sh -c`` script."""
+        ins = step.ins
+        cmd = Command(ins.value, (), 0, 0)
+        if self._drop(cmd, step):
+            self._mark_install(ins, cmd)
+            self.edits[ins.start_line] = ""
+            return
+        script = shell_script(cmd.argv)
+        gone = [c for c in commands(script) if not c.nested and self._drop(c, step)] if script is not None else []
+        if not gone or script is None:
+            return
+        for c in gone:
+            self._mark_install(ins, c)
+        argv = list(ins.value)
+        argv[len(argv) - 1 - argv[::-1].index(script)] = remove_commands(script, [(c.start, c.end) for c in gone])
+        head, _body = _split_head(self.df.span_text(ins), ins)
+        self.edits[ins.start_line] = head + json.dumps(argv, ensure_ascii=False) + self.nl
+        self.reason("DV101/DV102/DV201: venv and source-tree install commands removed")
+
+    def _replacement(self, cmd: Command, step: Step) -> WordEdit | None:
         """A runtime command that stays, changed: extra targets of a project install, or a
         tool that must now install into the image's Python."""
         argv = list(cmd.argv)
-        prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in cmd.env)
         pip = pip_install(expanded(cmd, step))
         if pip is not None and self.spec.packageable and self._is_project_install(pip, step):
             others = [t for t in pip.targets if not is_local_path(t)]
             if others:
                 raw = pip_install(cmd)
                 drop = set(raw.local_targets if raw else ()) | set(pip.local_targets)
-                kept, skip = [], False
-                for word in argv:
-                    if skip:
-                        skip = False
-                        continue
-                    if word in ("-e", "--editable"):
-                        skip = True
-                        continue
-                    if word in drop or word.split("[", 1)[0] in drop:
-                        continue
-                    kept.append(word)
+                gone: set[int] = set()
+                for i, word in enumerate(argv):
+                    if i - 1 in gone and argv[i - 1] in ("-e", "--editable"):
+                        gone.add(i)
+                    elif word in ("-e", "--editable") or word in drop or word.split("[", 1)[0] in drop:
+                        gone.add(i)
                 self.reason("DV201: the project's install replaced by the wheel; other packages kept")
-                return prefix + shlex.join(kept)
+                return WordEdit(drop=frozenset(gone))
         if not self.facts.venvs and not any(tool_venv(c, s.vars) for s in self.facts.steps for c in s.commands):
             return None
         if pip is not None and pip.via_uv and not ({"--system", "--python", "-p", "--target", "--prefix"}
                                                    & pip.options):
-            i = argv.index("install")
             self.reason("DV101: uv pip installs into the image's Python (--system)")
-            return prefix + shlex.join([*argv[: i + 1], "--system", *argv[i + 1 :]])
+            return WordEdit(insert_after=((argv.index("install"), "--system"),))
         if not self.spec.packageable and tool_venv(cmd, step.vars):
-            prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in cmd.env if k not in _IN_PROJECT_VARS)
             if argv[0].endswith("pipenv") and "--system" not in argv:
                 self.reason("DV106: pipenv installs into the image's Python (--system)")
-                return prefix + shlex.join([*argv, "--system"])
+                return WordEdit(drop_env=_IN_PROJECT_VARS, insert_after=((len(argv) - 1, "--system"),))
             if argv[0].endswith("poetry") and "POETRY_VIRTUALENVS_CREATE" not in dict(cmd.env):
                 self.reason("DV106: poetry installs into the image's Python")
-                return "POETRY_VIRTUALENVS_CREATE=false " + prefix + shlex.join(argv)
+                return WordEdit(drop_env=_IN_PROJECT_VARS, prefix="POETRY_VIRTUALENVS_CREATE=false ")
         return None
 
     def _pep668(self, text: str, step: Step) -> str:
@@ -603,34 +617,36 @@ class _Rewriter:
 
     # -- stages --------------------------------------------------------------------
     def _dead_stages(self) -> list[Stage]:
-        """Non-final stages nothing refers to once the venv copies are gone."""
-        stages = self.df.stages
+        """Non-final stages nothing refers to once the venv copies are gone, and the stages
+        only those referred to (one run removes the whole chain, or the next run would)."""
+        dead: list[Stage] = []
+        while True:
+            refs = self._stage_refs({st.index for st in dead})
+            more = [st for st in self.df.stages[:-1] if st not in dead and st.index not in self.facts.runtime
+                    and st.key not in refs and str(st.index) not in refs
+                    and (st.name or "").lower() not in self.stage_names_used and self._is_python_stage(st.key)]
+            if not more:
+                return sorted(dead, key=lambda st: st.index)
+            dead += more
+
+    def _stage_refs(self, gone: set[int]) -> set[str]:
+        """The stage references (``FROM``, ``--from``, ``--mount=from=``) left in the stages not ``gone``."""
         refs: set[str] = set()
-        for st in stages:
-            if st.index == stages[-1].index:
-                pass
+        for st in self.df.stages:
+            if st.index in gone:
+                continue
             refs.add(st.base.lower())
             for ins in st.instructions:
                 if self.edits.get(ins.start_line) == "":
                     continue
-                for f in (ins.flag("from"),):
-                    if f:
-                        refs.add(f.lower())
+                f = ins.flag("from")
+                if f:
+                    refs.add(f.lower())
                 for m in ins.flag_values("mount"):
                     fm = re.search(r"(?:^|,)from=([^,]+)", m)
                     if fm:
                         refs.add(fm.group(1).lower())
-        dead = []
-        for st in stages[:-1]:
-            if st.index in self.facts.runtime:
-                continue
-            if st.key in refs or str(st.index) in refs:
-                continue
-            if (st.name or "").lower() in self.stage_names_used:
-                continue
-            if self._is_python_stage(st.key):
-                dead.append(st)
-        return dead
+        return refs
 
     def _edits(self, dead: list[Stage], needs_builder: bool) -> list[tuple[int, int, str]]:
         out: list[tuple[int, int, str]] = []
@@ -673,7 +689,7 @@ class _Rewriter:
         return _merge(out)
 
     def _runtime_file_copies(self) -> str:
-        return "".join(f"COPY {f} ./{f}{self.nl}" for f in self.runtime_files)
+        return "".join(f"COPY {f.lstrip('/')} {f if f.startswith('/') else './' + f}{self.nl}" for f in self.runtime_files)
 
     def _builder_text(self) -> str:
         nl, o, spec = self.nl, self.opts, self.spec
@@ -791,8 +807,8 @@ def _split_head(text: str, ins: Instruction) -> tuple[str, str]:
     return text[:pos], text[pos:]
 
 
-def _rebase(actions: dict[tuple[int, int], str | None], body: str, step: Step
-            ) -> dict[tuple[int, int], str | None]:
+def _rebase(actions: dict[tuple[int, int], WordEdit | None], body: str, step: Step
+            ) -> dict[tuple[int, int], WordEdit | None]:
     """The actions re-keyed by the commands' spans in ``body`` (the analysis used the joined line)."""
     from dockvenv.shell import commands
 

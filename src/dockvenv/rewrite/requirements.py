@@ -95,7 +95,7 @@ def move(runtime: str, dev: str | None, names: Collection[str], include: str) ->
         new_dev += t.rstrip("\r\n") + nl
     new_runtime = bom + "".join(kept)
     if runtime.endswith("\n") and new_runtime and not new_runtime.endswith("\n"):
-        new_runtime += nl  # the last line moved away: keep the file's final newline
+        new_runtime += "\r\n" if "\r\n" in runtime else "\n"  # the last line moved away: keep its final newline
     _verify(runtime, dev, new_runtime, new_dev, set(names))
     return new_runtime, new_dev
 
