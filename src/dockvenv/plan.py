@@ -97,7 +97,7 @@ def _dockerfile_edits(project: Project, settings: Settings, ctx: check.Context, 
             parse(after, path)  # a rewrite must never produce what Docker would refuse
             edits.append(FileEdit(path, df.text, after, reasons))
             touched.setdefault(context, []).append(path)
-    for context in sorted(set(touched) | _exposed_contexts(project, ctx)):
+    for context in sorted(set(touched) | _exposed_contexts(project, ctx, context_override)):
         edit = ignore_rewrite.plan(project, context)
         if edit is not None:
             edits.append(edit)
@@ -158,13 +158,13 @@ def _packaging_wanted(project: Project, context: str, facts: Facts) -> bool:
     return venv and not locked
 
 
-def _exposed_contexts(project: Project, ctx: check.Context) -> set[str]:
+def _exposed_contexts(project: Project, ctx: check.Context, context_override: str | None) -> set[str]:
     from dockvenv.rules.dv302_env_in_context import exposed_env_files
 
     out = set()
     for path, df, _facts in ctx.dockerfiles:
         if exposed_env_files(ctx, path) and not (is_dev_dockerfile(path)):
-            out.add(contexts.resolve(project, path, df).folder)
+            out.add(contexts.resolve(project, path, df, context_override).folder)
     return out
 
 

@@ -57,6 +57,8 @@ _SPECIAL_SOURCES = frozenset({"--prefix", "--target", "--index-url", "--extra-in
 _IN_PROJECT_VARS = frozenset({"PIPENV_VENV_IN_PROJECT", "POETRY_VIRTUALENVS_IN_PROJECT", "UV_PROJECT_ENVIRONMENT"})
 _DIRECTIVE_LINE = re.compile(r"\s*#\s*(syntax|escape|check)\s*=", re.I)
 _PIP_INSTALL = re.compile(r"\b(?:pip3?|python3?(?:\.\d+)? -m pip) install\b")
+_WINDOWS_SHELL = re.compile(r"\b(?:powershell|pwsh|cmd)(?:\.exe)?\b", re.I)
+_WINDOWS_BASE = re.compile(r"windows(?:servercore)?[/:-]|nanoserver|servercore|mcr\.microsoft\.com/windows", re.I)
 _PIP_SELF = frozenset({"pip", "setuptools", "wheel"}) | BUILD_TOOLS
 
 
@@ -94,14 +96,16 @@ def unsupported_reason(df: Dockerfile) -> str | None:
     """Why a Dockerfile must be left alone, or None."""
     if any("{{" in ins.keyword or "{%" in ins.args or "{{" in ins.args for ins in df.instructions):
         return "a Jinja-templated Dockerfile: migrate the template's output, not the template"
-    if df.escape == "`" or any(i.cmd == "SHELL" and "powershell" in i.args.lower() for i in df.instructions):
-        return "a Windows Dockerfile (PowerShell SHELL or escape=`)"
+    if df.escape == "`" or any(i.cmd == "SHELL" and _WINDOWS_SHELL.search(i.args) for i in df.instructions):
+        return "a Windows Dockerfile (PowerShell or cmd SHELL, or escape=`)"
     for ins in df.instructions:
         if ins.cmd == "RUN" and re.search(r"\b(conda|mamba|micromamba)\s+(create|install|env)\b", ins.args):
             return "a conda environment: dockvenv migrates pip/uv/poetry venvs only"
         base = expand(ins.args, {k: v for a in df.global_args for k, v in env_pairs(a)})
         if ins.cmd == "FROM" and re.search(r"sclorg/python|ubi\d*/python|s2i", base):
             return f"base image {base.split()[0]} ships its own activated venv"
+        if ins.cmd == "FROM" and _WINDOWS_BASE.search(base):
+            return f"a Windows Dockerfile (base image {base.split()[0]})"
     return None
 
 
