@@ -322,9 +322,6 @@ def _migrated(tmp_path: Path, files: dict[str, str], *args: str) -> Path:
     return tmp_path
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite/dockerfile.py keeps a runtime COPY of a project folder that "
-                   "is now installed from its wheel when the folder has no __init__.py (a src layout, a "
-                   "monorepo package): the source tree stays in the runtime image")
 def test_copy_of_an_installed_project_leaves_the_runtime_stage(tmp_path: Path) -> None:
     root = _migrated(tmp_path, {
         "libs/core/pyproject.toml": pyproject("core"), "libs/core/src/core/__init__.py": "",
@@ -390,9 +387,6 @@ def test_no_packaging_uv_sync_never_loses_its_venv_from_path(tmp_path: Path) -> 
     assert "uv sync" not in text or "/app/.venv/bin" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite/dockerfile.py (--include-dev): `pip install -r "
-                   "requirements-dev.txt` of dev tools is taken for the project's install and replaced by "
-                   "its wheel: pytest and ruff are gone, the project appears")
 def test_dev_requirements_install_is_not_the_project(tmp_path: Path) -> None:
     root = _migrated(tmp_path, {
         "pyproject.toml": pyproject("app"), "app/__init__.py": "", "requirements-dev.txt": "pytest==8.3.3\n",
@@ -403,8 +397,6 @@ def test_dev_requirements_install_is_not_the_project(tmp_path: Path) -> None:
     assert "pip install -r /tmp/requirements-dev.txt" in (root / ".devcontainer" / "Dockerfile").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite/dockerfile.py (--include-dev): `COPY . .` is dropped although "
-                   "CMD `pytest` collects the tests of the source tree, which the wheel does not carry")
 def test_dev_image_running_pytest_keeps_the_source_tree(tmp_path: Path) -> None:
     root = _migrated(tmp_path, {
         "pyproject.toml": pyproject("app"), "app/__init__.py": "", "tests/test_app.py": "",

@@ -235,7 +235,8 @@ class Preservation:
     unexplained: tuple[str, ...]  # pieces of the output that come from neither the input nor dockvenv
 
 
-def preservation(before: str, after: str, dead_stages: set[str], project_copies: bool = False) -> Preservation:
+def preservation(before: str, after: str, dead_stages: set[str], project_copies: bool = False,
+                 project_dirs: frozenset[str] = frozenset()) -> Preservation:
     """Compare two Dockerfiles: what may go is the noise; what may come is dockvenv's own."""
     old, new = docker_parse(before), docker_parse(after)
     venvs = venv_dirs(old)
@@ -275,7 +276,8 @@ def preservation(before: str, after: str, dead_stages: set[str], project_copies:
         elif i.cmd in ("COPY", "ADD") and i.flag("from") is None and not i.heredocs:
             for s in i.value[:-1]:
                 name = s.strip("'\"").rstrip("/").rsplit("/", 1)[-1]
-                noise = s.strip("'\"") in (".", "./") or _PACKAGING.match(name) or (
+                rel = s.strip("'\"").removeprefix("./").rstrip("/")
+                noise = s.strip("'\"") in (".", "./") or _PACKAGING.match(name) or rel in project_dirs or (
                     re.search(r"^\.env($|[._-])|\.env$", name) and not name.endswith((".example", ".sample")))
                 if not noise and (s, i.value[-1]) not in new_sources:
                     missing.append(f"{i.cmd} {s} {i.value[-1]}")
@@ -483,11 +485,14 @@ def test_migrating_again_changes_nothing(name: str) -> None:
 
 @pytest.mark.parametrize("name", _params("preserves"))
 def test_everything_but_the_noise_is_preserved(name: str) -> None:
-    _project, plan = planned(name)
+    project, plan = planned(name)
+    # a project's own folder may go: the wheel built from it carries it
+    project_dirs = frozenset(p.rsplit("/", 1)[0] for p in project.files if p.endswith(("/pyproject.toml", "/setup.py")))
     report = {}
     for edit in dockerfile_edits(plan):
         project_copies = any("project source copied from the build stage" in r for r in edit.reasons)
-        result = preservation(edit.before or "", edit.after or "", dead_stage_names(edit), project_copies)
+        result = preservation(edit.before or "", edit.after or "", dead_stage_names(edit), project_copies,
+                              project_dirs)
         if result.missing or result.unexplained:
             report[edit.path] = result
     assert not report

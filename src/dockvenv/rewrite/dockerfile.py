@@ -59,6 +59,9 @@ _DIRECTIVE_LINE = re.compile(r"\s*#\s*(syntax|escape|check)\s*=", re.I)
 _PIP_INSTALL = re.compile(r"\b(?:pip3?|python3?(?:\.\d+)? -m pip) install\b")
 _WINDOWS_SHELL = re.compile(r"\b(?:powershell|pwsh|cmd)(?:\.exe)?\b", re.I)
 _WINDOWS_BASE = re.compile(r"windows(?:servercore)?[/:-]|nanoserver|servercore|mcr\.microsoft\.com/windows", re.I)
+_DEV_REQUIREMENTS = re.compile(r"(?:^|[-_.])(?:dev|develop|development|test|tests|testing|lint|docs|ci)(?:[-_.]|$)",
+                               re.I)
+_TEST_RUNNERS = frozenset({"pytest", "py.test", "tox", "nox", "unittest"})
 _PIP_SELF = frozenset({"pip", "setuptools", "wheel"}) | BUILD_TOOLS
 
 
@@ -353,8 +356,8 @@ class _Rewriter:
                    if a.startswith(("--output-file", "-o=", "--output="))} | {
             c.argv[i + 1] for c in step.commands for i, a in enumerate(c.argv[:-1])
             if a in ("-o", "--output-file", "--output")}
-        if any(r not in outputs for r in pip.requirements):
-            return True
+        if any(r not in outputs and not _DEV_REQUIREMENTS.search(r.rsplit("/", 1)[-1]) for r in pip.requirements):
+            return True  # the project's dependencies; a file of dev tools is not the project
         return any(self._from_context(t, step) for t in pip.local_targets)
 
     def _from_context(self, target: str, step: Step) -> bool:
@@ -390,8 +393,10 @@ class _Rewriter:
                 continue
             for c in s.commands:
                 full = expanded(c, s)
+                pip = pip_install(full)
                 if not c.argv or venv_created(full, s.workdir) or activated(full, s.workdir) \
-                        or pip_install(full) is not None or (self.spec.packageable and tool_venv(c, s.vars)) \
+                        or (pip is not None and not self._kept_install(pip, s)) \
+                        or (self.spec.packageable and tool_venv(c, s.vars)) \
                         or c.argv[:2] in (("poetry", "config"), ("poetry", "lock"), ("uv", "lock")):
                     continue
                 used.add(c.program)
@@ -400,6 +405,15 @@ class _Rewriter:
                 words = _strip_runner(words) if self._migrating else words
                 used.update(w.rsplit("/", 1)[-1] for w in words[:1])
         return used - {"pip", "pip3", "python", "python3"}
+
+    def _kept_install(self, pip: PipInstall, step: Step) -> bool:
+        """An install that stays (``uv pip install gunicorn`` still needs uv), not the project's
+        (the wheel replaces it) nor one of build tools only (which goes)."""
+        if from_mount_install(step.ins, pip):
+            return False
+        if self.spec.packageable and self._is_project_install(pip, step) and all(is_local_path(t) for t in pip.targets):
+            return False
+        return not (pip.targets and {_dist_name(t) for t in pip.targets} <= _PIP_SELF)
 
     @cached_property
     def _migrating(self) -> bool:
@@ -478,9 +492,13 @@ class _Rewriter:
         if self.spec.packageable and self._installs_in_runtime():
             drop |= {s for s in sources if _is_packaging(s) or self._is_package_dir(s)}
             used = self._later_context_files(ins)
+            tests = self._test_runner()
             if used:
                 self.notes.append(f"line {ins.start_line}: kept '{ins.cmd} {' '.join(sources)}': "
                                   f"later instructions use {', '.join(used[:3])} from the source tree")
+            elif tests:
+                self.notes.append(f"line {ins.start_line}: kept '{ins.cmd} {' '.join(sources)}': "
+                                  f"the image runs {tests} on the source tree")
             else:
                 drop |= {s for s in sources if is_whole_context(s)}
         if not drop:
@@ -490,6 +508,16 @@ class _Rewriter:
             self.edits[ins.start_line] = ""
             return
         self.edits[ins.start_line] = _copy_text(ins, left, dest, self.nl)
+
+    def _test_runner(self) -> str | None:
+        """The test runner the runtime stage's CMD/ENTRYPOINT starts: its tests are in the source tree."""
+        for s in self.facts.steps:
+            if s.ins.cmd in ("CMD", "ENTRYPOINT") and self.facts.in_runtime(s) and s.ins.value:
+                words = _strip_runner(list(s.ins.value) if s.ins.json else s.ins.args.split())
+                words = words[2:] if len(words) > 2 and words[1] == "-m" else words[:1]
+                if words and words[0].rsplit("/", 1)[-1] in _TEST_RUNNERS:
+                    return words[0].rsplit("/", 1)[-1]
+        return None
 
     def _replace_stage_copy(self, ins: Instruction, from_stage: str) -> None:
         """Drop a venv or project copy; the wheel install takes its place, with the
@@ -532,8 +560,10 @@ class _Rewriter:
         return None
 
     def _is_package_dir(self, src: str) -> bool:
-        """A folder of the context that is a Python package: the wheel carries it."""
+        """A folder of the context that is a Python package or an installed project: the wheel carries it."""
         rel = src.strip("'\"").removeprefix("./").rstrip("/")
+        if rel in self.spec.subdirs and rel not in (".", ""):
+            return True  # a project this image installs: its wheel carries it, whatever its layout
         return bool(rel) and "*" not in rel and self.in_context(f"{rel}/__init__.py")
 
     def _later_context_files(self, ins: Instruction) -> list[str]:
@@ -582,7 +612,8 @@ class _Rewriter:
                 continue
             for c in s.commands:
                 pip = pip_install(expanded(c, s))
-                if (pip and (pip.local_targets or pip.requirements)) or tool_venv(c, s.vars):
+                if (pip and (pip.local_targets or pip.requirements) and self._is_project_install(pip, s)) \
+                        or tool_venv(c, s.vars):
                     return True
             if s.ins.cmd == "COPY" and s.ins.flag("from") and self._is_python_stage(s.ins.flag("from") or ""):
                 return True
