@@ -6,6 +6,7 @@ generated from them (``python -m dockvenv.docs``), so the two cannot drift.
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -90,8 +91,9 @@ def apply(settings: Settings, values: dict[str, Any], origin: str) -> Settings:
 
 
 def parse_toml(text: str, path: str) -> dict[str, Any]:
+    """The parsed document, shared by every caller that parses the same text: do not change it."""
     try:
-        return tomllib.loads(text.lstrip("\ufeff"))
+        return _loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         line = ""
@@ -99,6 +101,13 @@ def parse_toml(text: str, path: str) -> dict[str, Any]:
             line = msg.rsplit("(at line ", 1)[1].split(",", 1)[0]
             msg = msg.rsplit(" (at line ", 1)[0]
         raise InputError(f"{path}:{line or 1}: invalid TOML: {msg}") from None
+
+
+@functools.lru_cache(maxsize=512)
+def _loads(text: str) -> dict[str, Any]:
+    # a project's pyproject.toml is asked for by the settings, the dependency scan, the build
+    # spec and the packaging plan, per Dockerfile: seven parses per file on the corpus, one now
+    return tomllib.loads(text.lstrip("\ufeff"))
 
 
 def documented_fields() -> list[tuple[str, str, str]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from dockvenv.dockerfile import Dockerfile
-from dockvenv.project import Project, is_compose_file
+from dockvenv.project import Project, is_compose_file, per_project
 
 # One command: up to a newline, ``;``, ``&`` or ``|``, across backslash-newline continuations.
 _DOCKER_BUILD = re.compile(r"\b(?:docker|podman)\s+(?:buildx\s+|image\s+)?build\b((?:[^\n;&|\\]|\\\r?\n|\\.)*)")
@@ -27,6 +27,7 @@ _VALUE_OPTIONS = frozenset({
     "--ulimit", "-m", "--memory", "--metadata-file", "--annotation", "--attest", "--builder", "--allow",
     "--cgroup-parent", "--isolation", "--memory-swap", "--cpu-shares", "--cpuset-cpus", "--security-opt",
 })
+Build = tuple[str, str, str, "str | None"]  # (Dockerfile built, context, evidence, target)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Context:
 def resolve(project: Project, path: str, df: Dockerfile, override: str | None = None) -> Context:
     if override is not None:
         return Context(_norm(override), "--context on the command line")
-    found = list(_declared(project, path))
+    found = _declared(project).get(path, [])
     if found:
         folder, evidence = found[0][0], found[0][1]
         targets = tuple(sorted({t for f, _e, t in found if t and f == folder}))
@@ -47,23 +48,32 @@ def resolve(project: Project, path: str, df: Dockerfile, override: str | None = 
     return Context(_by_sources(project, path, df), "the folder holding the files its COPY/ADD name")
 
 
-def _declared(project: Project, path: str) -> Iterator[tuple[str, str, str | None]]:
-    """(context, evidence, target) from compose files, then CI workflows and Makefiles."""
+@per_project
+def _declared(project: Project) -> dict[str, list[tuple[str, str, str | None]]]:
+    """Dockerfile -> (context, evidence, target) from compose files, then CI workflows and Makefiles;
+    for all Dockerfiles at once, read once per project (per Dockerfile, a monorepo was quadratic)."""
+    out: dict[str, list[tuple[str, str, str | None]]] = {}
+    for dockerfile, context, evidence, target in _builds(project):
+        out.setdefault(dockerfile, []).append((context, evidence, target))
+    return out
+
+
+def _builds(project: Project) -> Iterator[Build]:
     files = sorted(project.files.items())
     for rel, f in files:
         if is_compose_file(rel.rsplit("/", 1)[-1]):
-            yield from _compose(f.text, posixpath.dirname(rel), rel, path)
+            yield from _compose(f.text, posixpath.dirname(rel), rel)
     for rel, f in files:
         name = rel.rsplit("/", 1)[-1]
         base = posixpath.dirname(rel)
         if rel.startswith(".github/workflows/"):
-            yield from _workflow(f.text, rel, path)
+            yield from _workflow(f.text, rel)
         elif name in ("Makefile", ".gitlab-ci.yml"):
             # make runs in the Makefile's folder; GitLab jobs start at the repository root
-            yield from _build_commands(f.text, rel, path, base if name == "Makefile" else "")
+            yield from _build_commands(f.text, rel, base if name == "Makefile" else "")
 
 
-def _compose(text: str, base: str, rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
+def _compose(text: str, base: str, rel: str) -> Iterator[Build]:
     data = _yaml(text)
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):
@@ -76,12 +86,11 @@ def _compose(text: str, base: str, rel: str, path: str) -> Iterator[tuple[str, s
             continue
         context = _norm(posixpath.join(base, str(build.get("context", "."))))
         dockerfile = _norm(posixpath.join(context, str(build.get("dockerfile", "Dockerfile"))))
-        if dockerfile == path:
-            target = build.get("target")
-            yield context, f"{rel}: service '{name}' builds it", str(target) if target else None
+        target = build.get("target")
+        yield dockerfile, context, f"{rel}: service '{name}' builds it", str(target) if target else None
 
 
-def _build_commands(text: str, rel: str, path: str, cwd: str = "") -> Iterator[tuple[str, str, str | None]]:
+def _build_commands(text: str, rel: str, cwd: str = "") -> Iterator[Build]:
     for m in _DOCKER_BUILD.finditer(text):
         try:
             words = shlex.split(_GITHUB_EXPR.sub("$GITHUB_EXPR", re.sub(r"\\\r?\n", " ", m.group(1))))
@@ -106,16 +115,15 @@ def _build_commands(text: str, rel: str, path: str, cwd: str = "") -> Iterator[t
             continue
         context = _norm(posixpath.join(cwd, positional[-1]))
         dockerfile = _norm(posixpath.join(cwd, file)) if file else _norm(posixpath.join(context, "Dockerfile"))
-        if dockerfile == path:
-            yield context, f"{rel}: 'docker build' builds it", target
+        yield dockerfile, context, f"{rel}: 'docker build' builds it", target
 
 
-def _workflow(text: str, rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
+def _workflow(text: str, rel: str) -> Iterator[Build]:
     """``run:`` steps (in their ``working-directory``) and docker/build-push-action steps."""
     data = _yaml(text)
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, dict):
-        yield from _build_commands(text, rel, path)
+        yield from _build_commands(text, rel)
         return
     top = _working_directory(data)
     for job in jobs.values():
@@ -128,9 +136,9 @@ def _workflow(text: str, rel: str, path: str) -> Iterator[tuple[str, str, str | 
             if isinstance(step.get("run"), str):
                 cwd = str(step.get("working-directory") or job_cwd)
                 if "${{" not in cwd:
-                    yield from _build_commands(step["run"], rel, path, _norm(cwd))
+                    yield from _build_commands(step["run"], rel, _norm(cwd))
             elif "docker/build-push-action" in str(step.get("uses", "")):
-                yield from _build_push_action(step.get("with") or {}, rel, path)
+                yield from _build_push_action(step.get("with") or {}, rel)
 
 
 def _working_directory(node: dict[str, Any]) -> str:
@@ -139,15 +147,14 @@ def _working_directory(node: dict[str, Any]) -> str:
     return str(run.get("working-directory") or "") if isinstance(run, dict) else ""
 
 
-def _build_push_action(with_: dict[str, Any], rel: str, path: str) -> Iterator[tuple[str, str, str | None]]:
+def _build_push_action(with_: dict[str, Any], rel: str) -> Iterator[Build]:
     context = str(with_.get("context", "."))
     if "${{" in context or "://" in context:
         return
     context = _norm(context)
     file = str(with_.get("file", posixpath.join(context, "Dockerfile")))
-    if _norm(file) == path:
-        target = with_.get("target")
-        yield context, f"{rel}: docker/build-push-action builds it", str(target) if target else None
+    target = with_.get("target")
+    yield _norm(file), context, f"{rel}: docker/build-push-action builds it", str(target) if target else None
 
 
 def _by_sources(project: Project, path: str, df: Dockerfile) -> str:

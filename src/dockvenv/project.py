@@ -15,7 +15,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 from dockvenv.errors import InputError
 
@@ -102,6 +102,34 @@ class Project:
     def exists(self, rel: str) -> bool:
         rel = rel.strip("/")
         return rel in ("", ".") or rel in self.files or rel in self.dirs or rel in self.env_files
+
+    @functools.cached_property
+    def folders(self) -> frozenset[str]:
+        """Every folder above a path the walk saw (``""`` for the root when it saw any)."""
+        out: set[str] = set()
+        for path in (*self.files, *self.dirs, *self.env_files):
+            parts = path.split("/")
+            out.add("")
+            out.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        return frozenset(out)
+
+
+T = TypeVar("T")
+
+
+def per_project(fn: Callable[[Project], T]) -> Callable[[Project], T]:
+    """``fn(project)`` computed once per ``Project``, kept on it like a cached property: a
+    monorepo asks once per Dockerfile, which made whole-project scans quadratic."""
+    key = f"_per_project_{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def once(project: Project) -> T:
+        memo = project.__dict__
+        if key not in memo:
+            memo[key] = fn(project)
+        return memo[key]  # type: ignore[no-any-return]
+
+    return once
 
 
 def excluded(rel: str, patterns: Sequence[str]) -> bool:

@@ -137,8 +137,7 @@ def has_packaging(project: Project, folder: str) -> bool:
 
 
 def _is_dir(project: Project, path: str) -> bool:
-    prefix = f"{path}/" if path else ""
-    return any(p.startswith(prefix) for p in (*project.files, *project.dirs, *project.env_files))
+    return path in project.folders
 
 
 def _copy_map(facts: object, is_dir: Callable[[str], bool]) -> list[tuple[str, str]]:

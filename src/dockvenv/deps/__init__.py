@@ -23,6 +23,20 @@ __all__ = [
 
 
 def analyze_dependencies(project: Project, settings: Settings) -> DependencyReport:
+    """Once per (project, settings) pair: the plan and three rules ask for it."""
+    for p, s, report in _CACHE:
+        if p is project and s == settings:
+            return report
+    report = _analyze(project, settings)
+    _CACHE[:] = [*_CACHE[-3:], (project, settings, report)]
+    return report
+
+
+cached_report = analyze_dependencies
+_CACHE: list[tuple[Project, Settings, DependencyReport]] = []
+
+
+def _analyze(project: Project, settings: Settings) -> DependencyReport:
     found = units.find_units(project)
     roots = [u.root for u in found]
     sources: dict[str, list[tuple[str, str]]] = {}
@@ -122,15 +136,3 @@ def move_label(project: Project, settings: Settings, d: Declared) -> str:
     from dockvenv.deps import plan  # tomlkit and packaging: only when something moves
     return plan.label_for(project, d, settings)
 
-
-_CACHE: list[tuple[Project, Settings, DependencyReport]] = []
-
-
-def cached_report(project: Project, settings: Settings) -> DependencyReport:
-    """``analyze_dependencies`` once per (project, settings) pair: three rules share it."""
-    for p, s, report in _CACHE:
-        if p is project and s == settings:
-            return report
-    report = analyze_dependencies(project, settings)
-    _CACHE[:] = [*_CACHE[-3:], (project, settings, report)]
-    return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from types import ModuleType
 
+from dockvenv.dockerfile import Dockerfile
 from dockvenv.model import Finding
 from dockvenv.rules import (
     dv101_venv_created,
@@ -55,29 +56,27 @@ _PRAGMA = re.compile(r"#\s*dockvenv:\s*ignore(?:\[([A-Z0-9,\s]+)\])?", re.I)
 def run(ctx: Context) -> list[Finding]:
     """Every finding of every selected rule, minus those silenced inline, sorted."""
     found: list[Finding] = []
+    by_path = {path: df for path, df, _facts in ctx.dockerfiles}
     for rule in RULES:
         if not ctx.settings.wants(rule.CODE):
             continue
-        found.extend(f for f in rule.check(ctx) if not _silenced(ctx, f))
+        found.extend(f for f in rule.check(ctx) if not _silenced(by_path.get(f.path), f))
     unique = dict.fromkeys(found)
     return sorted(unique, key=lambda f: (f.path, f.line, f.code, f.message))
 
 
-def _silenced(ctx: Context, f: Finding) -> bool:
-    for path, df, _facts in ctx.dockerfiles:
-        if path != f.path:
-            continue
-        ins = next((i for i in df.instructions if i.start_line <= f.line <= i.end_line), None)
-        if ins is None:
-            return False
-        above = df.line_text(ins.start_line - 1)
-        lines = [df.line_text(n) for n in range(ins.start_line, ins.end_line + 1)]
-        if above.lstrip().startswith("#"):  # a comment line right above; not another instruction's tail
-            lines.append(above)
-        for line in lines:
-            m = _PRAGMA.search(line)
-            if m and (m.group(1) is None or any(f.code.startswith(c.strip()) for c in m.group(1).split(","))):
-                return True
+def _silenced(df: Dockerfile | None, f: Finding) -> bool:
+    ins = next((i for i in df.instructions if i.start_line <= f.line <= i.end_line), None) if df else None
+    if ins is None:
+        return False
+    above = df.line_text(ins.start_line - 1)
+    lines = [df.line_text(n) for n in range(ins.start_line, ins.end_line + 1)]
+    if above.lstrip().startswith("#"):  # a comment line right above; not another instruction's tail
+        lines.append(above)
+    for line in lines:
+        m = _PRAGMA.search(line)
+        if m and (m.group(1) is None or any(f.code.startswith(c.strip()) for c in m.group(1).split(","))):
+            return True
     return False
 
 
