@@ -27,7 +27,18 @@ import sys
 import time
 from pathlib import Path
 
+from publish import emit  # bench/publish.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+sys.path.insert(0, str(ROOT / "src"))  # this checkout's dockvenv, in the parent and in the children
+
+
+def checkout_env() -> dict[str, str]:
+    """This checkout's dockvenv first, whatever another ``pip install -e`` left in site-packages."""
+    path = [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 CORPUS = ROOT.parent / "shared" / "corpus"
 TARGET_S = 2.0
 
@@ -58,10 +69,11 @@ def timed(argv: list[str], reps: int) -> tuple[list[float], list[float]]:
     inner, outer = [], []
     for _ in range(reps):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "dockvenv", *argv], capture_output=True, check=False)
+        subprocess.run([sys.executable, "-m", "dockvenv", *argv], capture_output=True, check=False,
+                       env=checkout_env())
         outer.append(time.perf_counter() - start)
         done = subprocess.run([sys.executable, __file__, "--child", *argv], capture_output=True, text=True,
-                              check=False)
+                              check=False, env=checkout_env())
         seconds, code = done.stdout.split()
         if code not in ("0", "1"):
             raise SystemExit(f"dockvenv {' '.join(argv[:2])} ... exited {code}: {done.stderr}")
@@ -96,9 +108,10 @@ def report(paths: list[str], reps: int, with_profile: bool) -> str:
     lines = [
         "# Corpus benchmark",
         "",
-        f"`python bench/bench_corpus.py --reps {reps}`: each command over the {n} corpus projects "
+        f"`python bench/bench_corpus.py --reps {reps}{' --profile' if with_profile else ''}`: each command over the {n} corpus projects "
         f"({count_dockerfiles(paths)} Dockerfiles) in one process; {reps} fresh processes each, median.",
-        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs.",
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at the end.",
         "",
         "| command | whole process, s | of which `main()`, s | ms per project (`main()`) | target < 2 s |",
         "| --- | ---: | ---: | ---: | --- |",
@@ -132,11 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the shared corpus is not at {CORPUS}; nothing to measure")
         return 0
     text = report(paths, 1 if args.smoke else args.reps, args.profile and not args.smoke)
-    sys.stdout.write(text)
-    if str(args.out) != "-" and not args.smoke:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    return 0
+    return emit(text, args.out, args.smoke)
 
 
 if __name__ == "__main__":

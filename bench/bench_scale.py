@@ -24,7 +24,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from publish import emit  # bench/publish.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+sys.path.insert(0, str(ROOT / "src"))  # this checkout's dockvenv, in the parent and in the children
+
+
+def checkout_env() -> dict[str, str]:
+    """This checkout's dockvenv first, whatever another ``pip install -e`` left in site-packages."""
+    path = [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 DOCKERFILE = """\
 ARG PY=3.12
 FROM python:${PY}-slim AS build
@@ -92,7 +103,7 @@ def timed(argv: list[str], reps: int) -> float:
     out = []
     for _ in range(reps):
         done = subprocess.run([sys.executable, __file__, "--child", *argv], capture_output=True, text=True,
-                              check=False)
+                              check=False, env=checkout_env())
         seconds, code = done.stdout.split()
         if code not in ("0", "1"):
             raise SystemExit(f"dockvenv {' '.join(argv)} exited {code}: {done.stderr}")
@@ -108,7 +119,6 @@ def report(sizes: list[int], reps: int) -> str:
         f"services (N Dockerfiles), each command in a fresh process, median of {reps}; the time is `main()`'s, "
         "start-up excluded.  *Marginal* is the cost of each Dockerfile added since the previous size: linear "
         "scaling keeps it flat (a fixed cost, lazy imports mostly, sits in the first row).",
-        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs.",
         "",
         "| Dockerfiles | `check` s | marginal ms per Dockerfile | `migrate --dry-run` s | marginal ms per Dockerfile |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -129,7 +139,8 @@ def report(sizes: list[int], reps: int) -> str:
                 prev[name] = (n, seconds)
                 cells += [f"{seconds:.2f}", cell]
             lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
+    lines += ["", f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, load average "
+                  f"{os.getloadavg()[0]:.1f} at the end.", ""]
     for name, ms in marginals.items():
         # from 10 Dockerfiles on: below that the fixed cost and the noise of one process dominate
         steady = [per for start, per in ms if start >= 10] or [per for _start, per in ms]
@@ -154,11 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [1, 10, 20] if args.smoke else [int(s) for s in args.sizes.split(",")]
     text = report(sizes, 1 if args.smoke else args.reps)
-    sys.stdout.write(text)
-    if str(args.out) != "-" and not args.smoke:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    return 0
+    return emit(text, args.out, args.smoke)
 
 
 if __name__ == "__main__":

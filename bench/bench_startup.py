@@ -1,6 +1,7 @@
 """How fast `dockvenv check` starts, against a bare interpreter and hadolint.
 
     python bench/bench_startup.py [--reps 40] [--out bench/results/startup.md]
+    python bench/bench_startup.py --smoke     # three rounds; prints only
 
 Four commands are timed in one run, interleaved (one of each per round, so load on a
 shared machine hits all of them alike), and each is summarised by its median:
@@ -28,6 +29,8 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
+
+from publish import emit  # bench/publish.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "fixtures" / "check" / "venv-multistage"
@@ -127,15 +130,13 @@ def report(times: dict[str, list[float]], reps: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--smoke", action="store_true", help="three rounds; print, write nothing")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "startup.md",
                         help="where to write the Markdown table ('-' for stdout only)")
     args = parser.parse_args(argv)
-    text = report(measure(args.reps), args.reps)
-    sys.stdout.write(text)
-    if str(args.out) != "-":
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    return 0
+    reps = 3 if args.smoke else args.reps
+    text = report(measure(reps), reps)
+    return emit(text, args.out, args.smoke)
 
 
 if __name__ == "__main__":
