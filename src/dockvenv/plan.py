@@ -29,9 +29,9 @@ _DEV_DOCKERFILE = re.compile(r"(^|/)\.devcontainer/|[.-]dev(elop(ment)?)?$|\.dev
 
 
 def build_plan(project: Project, settings: Settings, context_override: str | None = None) -> Plan:
-    from dockvenv.deps import analyze_dependencies
+    from dockvenv.deps import analyze_dependencies, cached_report
 
-    report = analyze_dependencies(project, settings)
+    report = cached_report(project, settings)  # the rules below ask for the same scan
     ctx = check.context(project, settings)
     findings = check.rules.run(ctx)
     edits, unsupported, notes = _dockerfile_edits(project, settings, ctx, report, context_override)
