@@ -24,18 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from publish import emit  # bench/publish.py, beside this script
+from checkout import checkout_env  # bench/checkout.py, beside this script
+from publish import emit
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
 sys.path.insert(0, str(ROOT / "src"))  # this checkout's dockvenv, in the parent and in the children
 
-
-def checkout_env() -> dict[str, str]:
-    """This checkout's dockvenv first, whatever another ``pip install -e`` left in site-packages."""
-    path = [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 DOCKERFILE = """\
 ARG PY=3.12
 FROM python:${PY}-slim AS build

@@ -24,12 +24,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from checkout import checkout_env  # the script beside this one
+
 ROOT = Path(__file__).resolve().parents[1]
+
 FILES = ("tests/test_fuzz_dockerfile.py", "tests/test_fuzz_migrate.py", "tests/test_fuzz_cli.py")
 
 
 def run_file(path: str, examples: int) -> tuple[str, int, str, float]:
-    env = {**os.environ, "DOCKVENV_FUZZ_EXAMPLES": str(examples)}
+    env = {**checkout_env(), "DOCKVENV_FUZZ_EXAMPLES": str(examples)}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
                            "--hypothesis-show-statistics", path], cwd=ROOT, env=env, capture_output=True, text=True)
