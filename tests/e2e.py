@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -374,6 +375,8 @@ class AppRun:
     rebuild_builds: list[dict[str, Build]] = field(default_factory=list)
     disturbed_rounds: int = 0
     tags: set[str] = field(default_factory=set)
+    # Unique per run: a code change an earlier run already built would be a cache hit, not a rebuild.
+    nonce: str = field(default_factory=lambda: secrets.token_hex(6))
 
     def __post_init__(self) -> None:
         self.src = APPS_DIR / self.name
@@ -441,7 +444,7 @@ class AppRun:
         rel = package_file(self.orig)
         for d in (self.orig, self.migrated):
             with open(d / rel, "a") as f:
-                f.write(f"_DV_E2E_REBUILD_{n} = {n}  # dockvenv e2e: one-line code change\n")
+                f.write(f"_DV_E2E_REBUILD_{n} = {self.nonce!r}  # dockvenv e2e: one-line code change\n")
         order = ["before", "after"] if n % 2 else ["after", "before"]
         secs: dict[str, float] = {}
         done: dict[str, Build] = {}

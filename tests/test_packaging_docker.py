@@ -88,7 +88,6 @@ def images(tmp_path_factory: pytest.TempPathFactory):
 
     yield get
     e2e.remove_images(*[i.tag(v) for i in made.values() for v in ("before", "after")])
-    e2e.builder_prune()
 
 
 @pytest.mark.parametrize("app", APPS)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from tests.conftest import FIXTURES, ROOT
 
 VERIFY = FIXTURES / "verify"
 APPS = FIXTURES / "apps"
+PACKAGING = FIXTURES / "packaging"
 SOCKET = "unix:///tmp/dockvenv-docker/docker.sock"
 
 
@@ -542,6 +544,22 @@ def test_poetry_api(engine: None, tmp_path: Path) -> None:
     assert report["smoke"]["argv"] == ["inventory", "--help"]
     assert by_name(report)["no virtualenv"]["original"] == "/app/.venv/pyvenv.cfg"
     assert any("poetry.lock: run 'poetry lock'" in n for n in report["notes"])
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("app", sorted(p.name for p in PACKAGING.iterdir() if (p / "SMOKE").is_file()))
+def test_packaging_apps(engine: None, tmp_path: Path, app: str) -> None:
+    """Apps without packaging of their own: the plan generates it, and the images run the app's SMOKE the same."""
+    smoke = shlex.join(json.loads((PACKAGING / app / "SMOKE").read_text()))
+    web = PACKAGING / app / "WEB"
+    http = ["--http", json.loads(web.read_text())["path"]] if web.is_file() else []
+    rc, report, err = verify(copy(PACKAGING / app, tmp_path), "--smoke", smoke, *http)
+    checks = by_name(report)
+    assert rc == 0, err[-3000:]
+    assert checks["smoke"]["status"] == PASS and checks["builds"]["status"] == PASS
+    if http:
+        assert checks["http"]["status"] == PASS, checks["http"]
+    assert report["images"]["migrated"]["size_bytes"] < report["images"]["original"]["size_bytes"]
 
 
 @pytest.mark.docker
