@@ -33,7 +33,7 @@ def codes(reasons: tuple[str, ...]) -> str:
 def problems(edit, project, plan) -> list[str]:  # type: ignore[no-untyped-def]
     before, after = edit.before or "", edit.after or ""
     out = [f"invalid: {p}" for p in checks.validity_problems(after)]
-    result = checks.preservation(before, after, checks.dead_stage_names(edit))
+    result = checks.preserved(edit, project)
     out += [f"lost: `{m}`" for m in result.missing]
     out += [f"unexplained: `{u}`" for u in result.unexplained]
     out += [f"shell: {s}" for s in checks.shell_problems(before, after)]

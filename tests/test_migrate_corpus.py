@@ -31,6 +31,9 @@ from pathlib import Path
 
 import pytest
 
+from dockvenv.model import FileEdit
+from dockvenv.project import Project
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 PROJECTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
 BUILDER = "dockvenv-builder"
@@ -486,16 +489,20 @@ def test_migrating_again_changes_nothing(name: str) -> None:
 @pytest.mark.parametrize("name", _params("preserves"))
 def test_everything_but_the_noise_is_preserved(name: str) -> None:
     project, plan = planned(name)
-    # a project's own folder may go: the wheel built from it carries it
-    project_dirs = frozenset(p.rsplit("/", 1)[0] for p in project.files if p.endswith(("/pyproject.toml", "/setup.py")))
     report = {}
     for edit in dockerfile_edits(plan):
-        project_copies = any("project source copied from the build stage" in r for r in edit.reasons)
-        result = preservation(edit.before or "", edit.after or "", dead_stage_names(edit), project_copies,
-                              project_dirs)
+        result = preserved(edit, project)
         if result.missing or result.unexplained:
             report[edit.path] = result
     assert not report
+
+
+def preserved(edit: FileEdit, project: Project) -> Preservation:
+    """``preservation`` of one planned Dockerfile edit of ``project``."""
+    # a project's own folder may go: the wheel built from it carries it
+    project_dirs = frozenset(p.rsplit("/", 1)[0] for p in project.files if p.endswith(("/pyproject.toml", "/setup.py")))
+    project_copies = any("project source copied from the build stage" in r for r in edit.reasons)
+    return preservation(edit.before or "", edit.after or "", dead_stage_names(edit), project_copies, project_dirs)
 
 
 @pytest.mark.parametrize("name", _params("tools"))
