@@ -113,6 +113,14 @@ def test_generated_packaging_needs_no_second_run() -> None:
     assert twice == {}
 
 
+def test_a_cmd_behind_poetry_run_is_packaged_in_the_first_run() -> None:
+    files = {"Dockerfile": 'FROM python:3.12-slim\nRUN uv sync\nCMD ["poetry", "run", "uvicorn", "app.main:app"]\n',
+             "app/main.py": ""}
+    once, twice = migrated_twice(files)
+    assert "pyproject.toml" in once
+    assert twice == {}
+
+
 # -- found by the fuzzers and fixed (in shell.py and dockerfile.py): these must keep passing ---------
 
 

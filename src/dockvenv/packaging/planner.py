@@ -31,6 +31,7 @@ from dockvenv.packaging.image import (
 )
 from dockvenv.packaging.tree import Tree, is_secret
 from dockvenv.project import Project, is_dockerfile, is_requirements
+from dockvenv.rewrite.words import strip_runner
 
 _PACKAGING_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock",
                     "MANIFEST.in")
@@ -140,6 +141,7 @@ class _Generator:
         needed: set[str] = set()
         for entry in entries(self.df, self.facts):
             for argv in simple_commands(entry.argv):
+                argv = tuple(strip_runner(list(argv)))  # the rewrite drops it, and the next run reads what is left
                 for target in targets(argv):
                     self._target(lay, target, needed)
                 if argv and posixpath.basename(argv[0]) == "gunicorn" and not {"-c", "--config"} & set(argv) \
