@@ -108,6 +108,18 @@ def builder_prune() -> None:
     docker("builder", "prune", "-af", timeout=900)
 
 
+# vfs keeps a full copy of the file system per layer: a whole docker run of the suite fills tens
+# of GB, and pruning it costs minutes, so a module prunes only when the disk runs short.
+MIN_FREE_BYTES = int(float(os.environ.get("DV_E2E_MIN_FREE_GB", "30")) * 1e9)
+
+
+def prune_if_short_of_disk() -> None:
+    """Drop the engine's build cache when the disk holding it has less than MIN_FREE_BYTES free."""
+    data = Path("/tmp/dockvenv-docker")
+    if shutil.disk_usage(data if data.exists() else "/").free < MIN_FREE_BYTES:
+        builder_prune()
+
+
 def run_cache_ids() -> set[str]:
     """IDs of the build cache records of RUN steps (``docker system df -v``).
 

@@ -70,8 +70,8 @@ per_app_build = pytest.mark.parametrize("app", [
 def runs(tmp_path_factory):
     """AppRun per app, created on first use; at the end: a summary and its images removed.
 
-    The build cache stays: pruning all of it costs minutes on vfs and takes the cache of
-    every later test on the engine (``scripts/docker-env prune`` clears it by hand).
+    The build cache stays unless the disk runs short (``e2e.prune_if_short_of_disk``): pruning
+    costs minutes on vfs and takes the cache of every later test on the engine.
 
     The whole module holds tests/e2e.py's engine lock, so a second run (or bench/e2e_images.py)
     waits instead of timing its builds against this one and pruning its cache mid-run.
@@ -91,6 +91,7 @@ def runs(tmp_path_factory):
         finally:
             for r in made.values():
                 r.cleanup()
+            e2e.prune_if_short_of_disk()
 
 
 def _print_summary(made: dict[str, e2e.AppRun]) -> None:

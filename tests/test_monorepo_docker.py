@@ -88,6 +88,7 @@ def trees(tmp_path_factory):
     get.tags = tags  # type: ignore[attr-defined]
     yield get
     e2e.remove_images(*tags)
+    e2e.prune_if_short_of_disk()
 
 
 def _build(root: Path, image: Image, tag: str, tags: list[str], target: str | None) -> None:

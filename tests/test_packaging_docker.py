@@ -88,6 +88,7 @@ def images(tmp_path_factory: pytest.TempPathFactory):
 
     yield get
     e2e.remove_images(*[i.tag(v) for i in made.values() for v in ("before", "after")])
+    e2e.prune_if_short_of_disk()
 
 
 @pytest.mark.parametrize("app", APPS)
