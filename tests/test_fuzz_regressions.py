@@ -6,6 +6,8 @@ fuzzers themselves carry no exceptions for known bugs, so a fixed one stays fixe
 
 from __future__ import annotations
 
+import pytest
+
 from dockvenv.config import Settings
 from dockvenv.plan import build_plan
 from tests.strategies import in_memory
@@ -164,3 +166,16 @@ def test_an_escaped_escape_at_the_end_of_a_line_is_no_continuation() -> None:
     assert [i.start_line for i in D.parse("FROM a\n\\\nRUN y\n").instructions] == [1, 2]  # a lone one continues
     backtick = D.parse("# escape=`\nFROM a\nRUN x ``\nRUN y\n")
     assert [i.end_line for i in backtick.instructions] == [2, 3, 4]
+
+
+@pytest.mark.parametrize("cmd", [
+    "CMD /usr/local/bin/poetry run uvicorn app.main:app\n",
+    'CMD ["/usr/local/bin/poetry", "run", "uvicorn", "app.main:app"]\n',
+    'CMD ["sh", "-c", "poetry run uvicorn app.main:app"]\n',
+])
+def test_a_runner_named_by_its_path_goes_whole(cmd: str) -> None:
+    dockerfile = f"FROM python:3.12-slim\nRUN python -m venv /venv && /venv/bin/pip install .\n{cmd}"
+    once, twice = migrated_twice({"Dockerfile": dockerfile, "pyproject.toml": PYPROJECT, "app/__init__.py": ""})
+    last = once["Dockerfile"].splitlines()[-1]
+    assert "uvicorn" in last and "run" not in last.replace("uvicorn", "") and "bin/uvicorn" not in last, last
+    assert twice == {}

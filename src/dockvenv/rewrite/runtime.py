@@ -46,7 +46,8 @@ from dockvenv.shell import Command, commands, remove_commands, shell_script
 
 _EXE = re.compile(r"(?P<path>[^\s\"'\[\],=;&|()]*?/bin/)(?P<exe>[A-Za-z_][\w.+-]*)")
 _ACTIVATE = re.compile(r"(?:\.|source)\s+[^\s;&|\"']*bin/activate\s*(?:&&|;)\s*")
-_RUNNER = re.compile(r"\b(?:poetry|pipenv|uv)\s+run\s+(?=[^-\s])")
+# the runner's whole word, a path to it included (``/usr/local/bin/poetry run x`` -> ``x``)
+_RUNNER = re.compile(r"""(?<![^\s;&|('"])(?:[^\s;&|()'"]*/)?(?:poetry|pipenv|uv)\s+run\s+(?=[^-\s])""")
 _SPECIAL_SOURCES = frozenset({"--prefix", "--target", "--index-url", "--extra-index-url", "--find-links", "-i", "-f",
                               "--index-strategy", "--index", "--default-index", "--no-index"})
 IN_PROJECT_VARS = frozenset({"PIPENV_VENV_IN_PROJECT", "POETRY_VIRTUALENVS_IN_PROJECT", "UV_PROJECT_ENVIRONMENT"})
@@ -328,7 +329,7 @@ class RuntimeStage(Decisions):
         new = _EXE.sub(sub, new)
         if step.ins.cmd in ("CMD", "ENTRYPOINT") and self._migrating:
             new = _RUNNER.sub("", new)
-            new = re.sub(r'"(?:poetry|pipenv|uv)",\s*"run",\s*(?="[^-])', "", new)
+            new = re.sub(r'"(?:[^"\s]*/)?(?:poetry|pipenv|uv)",\s*"run",\s*(?="[^-])', "", new)
             if self.distro:
                 new = re.sub(r'(^\s*\S+\s+(?:\[\s*)?)"python"', r'\1"python3"', new)
                 new = re.sub(r"(^\s*\S+\s+)python(?=\s)", r"\1python3", new)
