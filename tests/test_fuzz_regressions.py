@@ -179,3 +179,12 @@ def test_a_runner_named_by_its_path_goes_whole(cmd: str) -> None:
     last = once["Dockerfile"].splitlines()[-1]
     assert "uvicorn" in last and "run" not in last.replace("uvicorn", "") and "bin/uvicorn" not in last, last
     assert twice == {}
+
+
+def test_the_builders_copy_does_not_make_an_install_the_projects() -> None:
+    """``pip install -e /src[x]`` of a path nothing copied stays; dockvenv's builder copying into its own /src changes nothing."""
+    dockerfile = ("FROM python:3.12-slim\nRUN pip install poetry && poetry install --no-root\n"
+                  "RUN pip install --no-cache-dir -e /src[database] && useradd -d /src abc\n")
+    once, twice = migrated_twice({"Dockerfile": dockerfile, "setup.py": "from setuptools import setup\nsetup()\n"})
+    assert "-e /src[database]" in once["Dockerfile"]
+    assert twice == {}

@@ -130,7 +130,10 @@ class Decisions(State):
         if not path.startswith("/"):
             return True
         path = posixpath.normpath(path)
+        lineage = self._lineage(step.stage)
         for s in self.facts.steps:
+            if s.stage.index not in lineage:
+                continue  # a COPY in another stage (dockvenv's builder, say) puts nothing here
             ins = s.ins
             dests: list[str] = []
             if ins.cmd in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs and ins.value:
@@ -142,6 +145,17 @@ class Decisions(State):
                 if full != "/" and (path == full or path.startswith(full + "/") or full.startswith(path + "/")):
                     return True
         return False
+
+    def _lineage(self, stage: Stage) -> set[int]:
+        """The indexes of ``stage`` and the stages it is built FROM, by name."""
+        out: set[int] = set()
+        while stage.index not in out:
+            out.add(stage.index)
+            parent = stage_by_ref(self.df, stage.base)
+            if parent is None or parent.index >= stage.index:
+                break
+            stage = parent
+        return out
 
     def _tool_extras(self, cmd: Command) -> None:
         argv = list(cmd.argv)
