@@ -42,7 +42,9 @@ def cli(*args: str, token: str | None, cwd: Path, **kw) -> subprocess.Popen | su
         env["GITHUB_TOKEN"] = env["GITLAB_TOKEN"] = token
     argv = [sys.executable, "-m", "dockvenv", "bulk", *args]
     if kw.pop("background", False):
-        return subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # A shell's background job starts with SIGINT ignored, and Python keeps it so: restore it.
+        return subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
 
