@@ -29,17 +29,18 @@ _DEV_DOCKERFILE = re.compile(r"(^|/)\.devcontainer/|[.-]dev(elop(ment)?)?$|\.dev
 
 
 def build_plan(project: Project, settings: Settings, context_override: str | None = None) -> Plan:
-    from dockvenv.deps import analyze_dependencies, cached_report
+    from dockvenv.deps import analyze_dependencies
 
-    report = cached_report(project, settings)  # the rules below ask for the same scan
+    report = analyze_dependencies(project, settings)  # cached: the rules below ask for the same scan
     ctx = check.context(project, settings)
     findings = check.rules.run(ctx)
     edits, unsupported, notes = _dockerfile_edits(project, settings, ctx, report, context_override)
     # dev tools and load_dotenv() are judged on the project as this plan leaves it (a removed
     # stage no longer runs coverage, a generated pyproject.toml declares python-dotenv), or
     # the next run would find more to move
-    staged = _staged(project, edits) if edits else project
-    if staged is not project:
+    staged = project
+    if edits:
+        staged = _staged(project, edits)
         again = analyze_dependencies(staged, settings)
         if _moved(again) != _moved(report):  # the builder prunes what this plan moves
             edits, unsupported, notes = _dockerfile_edits(project, settings, ctx, again, context_override)

@@ -16,7 +16,6 @@ __all__ = [
     "Declared",
     "DependencyReport",
     "analyze_dependencies",
-    "cached_report",
     "move_label",
     "plan_dependency_edits",
 ]
@@ -32,7 +31,6 @@ def analyze_dependencies(project: Project, settings: Settings) -> DependencyRepo
     return report
 
 
-cached_report = analyze_dependencies
 _CACHE: list[tuple[Project, Settings, DependencyReport]] = []
 
 

@@ -308,10 +308,10 @@ class _Generator:
         )
 
     def _dev_lines(self) -> set[tuple[str, int]]:
-        from dockvenv.deps import cached_report
+        from dockvenv.deps import analyze_dependencies
 
         try:
-            report = cached_report(self.project, self.settings)
+            report = analyze_dependencies(self.project, self.settings)
         except DockvenvError:
             return set()
         return {(d.path, d.line) for d in report.moves}

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockvenv.deps import cached_report
+from dockvenv.deps import analyze_dependencies
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context
 
@@ -47,7 +47,7 @@ NAME = "dotenv-at-import"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    report = cached_report(ctx.project, ctx.settings)
+    report = analyze_dependencies(ctx.project, ctx.settings)
     why = {(p, line): w for p, line, w in report.dotenv_unfixable}
     for path, line in report.dotenv_sites:
         if (path, line) in why:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockvenv.deps import cached_report, move_label
+from dockvenv.deps import analyze_dependencies, move_label
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context
 
@@ -45,7 +45,7 @@ NAME = "dev-tool-runtime"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    report = cached_report(ctx.project, ctx.settings)
+    report = analyze_dependencies(ctx.project, ctx.settings)
     for d in report.moves:
         if d.name == "python-dotenv":
             continue  # reported with its load_dotenv() calls (DV303)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockvenv.deps import cached_report
+from dockvenv.deps import analyze_dependencies
 from dockvenv.model import Finding
 from dockvenv.rules.base import Context
 
@@ -41,7 +41,7 @@ NAME = "dev-tool-used"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    for d, why in cached_report(ctx.project, ctx.settings).kept:
+    for d, why in analyze_dependencies(ctx.project, ctx.settings).kept:
         if why.startswith("listed in [tool.dockvenv]"):
             continue  # the user said so: nothing to report
         yield Finding(
