@@ -2,8 +2,8 @@
 FROM python:3.12-slim AS dockvenv-builder
 RUN python3 -m pip install --no-cache-dir uv==0.13.9
 WORKDIR /src
-COPY . .
-RUN --mount=type=cache,target=/root/.cache/uv \
+RUN --mount=type=bind,target=/src,rw \
+    --mount=type=cache,target=/root/.cache/uv \
     uv build --wheel --out-dir /dist
 
 # dockvenv's own image, written by `dockvenv migrate` from a venv Dockerfile (the one in

@@ -8,7 +8,8 @@ Per app, the same flow as tests/test_e2e_docker.py: copy the app, build the orig
 cold (``--no-cache``), ``dockvenv migrate --yes`` a second copy, build that cold, run the SMOKE
 argv in both, probe the migrated image (venv, .env, dev tools, uv), then time N code-change
 rebuilds of both (one line appended to the package's ``__init__.py``, both variants rebuilt in
-the same round, alternating which goes first; the table gives medians).  Times are wall-clock
+the same round, alternating which goes first; the table gives medians), after one untimed
+warm-up round (the first rebuild after a ``--no-cache`` build pays a one-time cost).  Times are wall-clock
 ``time.perf_counter`` around ``scripts/docker-build``; on a shared 2-core machine read the ratios.
 Images are removed and ``docker builder prune -af`` runs at the end (unless ``--keep``).
 """
@@ -131,7 +132,8 @@ def report(rows: list[dict], rounds: int, base_size: int | None) -> str:
         ("Sizes are `docker image inspect -f '{{.Size}}'`, base image included (above the base in "
          "brackets). Cold builds use `--no-cache` (dependencies downloaded from the index). A code-change "
          "rebuild appends one line to the app package's `__init__.py` and rebuilds with a warm cache; both "
-         "variants are rebuilt in the same round. Wall-clock times on a shared 2-core machine: compare the "
+         "variants are rebuilt in the same round, after one untimed warm-up round (the first rebuild "
+         "after a `--no-cache` build pays a one-time cost). Wall-clock times on a shared 2-core machine: compare the "
          "ratio, not the seconds."),
         "",
         table(rows, base_size),

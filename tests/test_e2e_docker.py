@@ -4,7 +4,7 @@ For every app in fixtures/apps: build the original Dockerfile (dv-e2e-APP:before
 with the real ``dockvenv migrate --yes``, build that (dv-e2e-APP:after), and check that the migrated
 image runs the SMOKE argv the same, runs its own default command, has no venv, no ``.env``, no uv
 and no dev tools, is smaller, and after a one-line code change rebuilds only its wheel steps
-(faster than the original, except where ``SLOWER_REBUILDS`` says why not).
+(faster than the original, within the noise margin of ``CLOSE_REBUILDS`` where that is small).
 
 Needs the engine of ``scripts/docker-env`` (``eval "$(scripts/docker-env start)"``) and Debian's
 ``/usr/bin/docker``; skipped otherwise.  Run with ``-x``: the tests are ordered so that each
@@ -12,8 +12,9 @@ step's builds happen once (module-scoped ``AppRun``) and the dev-tool check come
 The SMOKE argv runs in the same container as the probe
 (tests/e2e.py ``smoke_and_probe``: a container costs 10 to 20 s on vfs).
 ``DV_E2E_REBUILD_ROUNDS`` (default 3) sets how many code-change rebuilds are timed per app (the
-median counts), ``DV_E2E_MAX_REBUILD_RATIO`` (default 1.0) the ratio after/before the migrated
-rebuild must stay under (``SLOWER_REBUILDS`` lists the apps where it is known not to, and why).
+median counts; one untimed warm-up round comes first), ``DV_E2E_MAX_REBUILD_RATIO`` (default 1.0)
+the ratio after/before the migrated rebuild must stay under (``CLOSE_REBUILDS``: where it may
+reach ``CLOSE_REBUILD_LIMIT``, and why).
 """
 
 from __future__ import annotations
@@ -27,17 +28,14 @@ from tests import e2e
 APPS = e2e.app_names()
 REBUILD_ROUNDS = int(os.environ.get("DV_E2E_REBUILD_ROUNDS", "3"))
 MAX_REBUILD_RATIO = float(os.environ.get("DV_E2E_MAX_REBUILD_RATIO", "1.0"))
-# Apps whose migrated code-change rebuild is slower on this engine, and why (measured: median of
-# three rounds on an idle machine).  Each new layer is a full copy of the file system on vfs
-# (1 to 2 s here): the migrated build makes three (builder COPY, builder RUN, wheel install) where
-# these originals make two, and what the originals redo is quick.  They must stay under
-# SLOWER_REBUILD_LIMIT; every other app must be faster than its original.
-SLOWER_REBUILDS = {
-    "poetry-api": "the original already installs its dependencies before COPY . . and then only the "
-                  "project (--no-deps); the builder re-locks the stale poetry.lock on every build (1.61x)",
-    "uvlock-cli": "uv reinstalls the original's few small dependencies in about a second (1.32x)",
+# Apps whose migrated code-change rebuild is faster by less than this shared machine's noise, and
+# why.  They may reach CLOSE_REBUILD_LIMIT, so that one noisy round does not fail CI; every other
+# app must be faster than its original.  bench/e2e_images.py measures the ratio over more rounds.
+CLOSE_REBUILDS = {
+    "uvlock-cli": "the original's `uv sync` redoes little (its dependencies are few and uv is fast): "
+                  "0.92x over five rounds, four of them faster",
 }
-SLOWER_REBUILD_LIMIT = 2.5
+CLOSE_REBUILD_LIMIT = 1.2
 
 
 def _unavailable() -> str | None:
@@ -247,7 +245,11 @@ def test_migrated_image_smaller(runs, app):
 # -- 5. code-change rebuild -------------------------------------------------------------------
 @per_app
 def test_code_change_rebuild_reuses_the_dependency_layer(runs, app):
-    """After a one-line code change the migrated build re-runs the wheel steps and nothing else."""
+    """After a one-line code change the migrated build re-runs the wheel steps and nothing else.
+
+    Two steps: the builder's wheel build (the context mounted) and the wheel install.  The
+    lock export and the locked dependency layer stay cached.
+    """
     r = runs(app)
     _built(r, "before")
     _built(r, "after")
@@ -255,8 +257,8 @@ def test_code_change_rebuild_reuses_the_dependency_layer(runs, app):
     if not r.rebuild_builds:
         pytest.skip(f"no undisturbed rebuild round of {app}: see test_code_change_rebuild_time[{app}]")
     ran = [name for name, _sec in r.rebuild_builds[-1]["after"].steps_run()]
-    assert not [n for n in ran if "requirements" in n], f"the dependency layer was rebuilt: {ran}"
-    assert any("/wheels" in n for n in ran), f"the wheel was not reinstalled: {ran}"
+    assert len(ran) == 2, f"a code change re-ran more than the wheel build and install: {ran}"
+    assert "target=/src,rw" in ran[0] and "/wheels" in ran[1], ran
 
 
 @per_app
@@ -277,10 +279,10 @@ def test_code_change_rebuild_time(runs, app):
               + "; ".join(f"{name} {sec:.1f}s" for name, sec in last[variant].steps_run()), end="")
     print(f"\n[{app}] code-change rebuild before {before:.1f}s, after {after:.1f}s, ratio {ratio:.2f} "
           f"(rounds: {[(round(b, 1), round(a, 1)) for b, a in r.rebuilds]})")
-    limit = SLOWER_REBUILD_LIMIT if app in SLOWER_REBUILDS else MAX_REBUILD_RATIO
+    limit = CLOSE_REBUILD_LIMIT if app in CLOSE_REBUILDS else MAX_REBUILD_RATIO
     assert ratio < limit, (
         f"migrated rebuild {after:.1f}s against the original's {before:.1f}s (ratio {ratio:.2f}, limit {limit})"
-        + (f"; known slower: {SLOWER_REBUILDS[app]}" if app in SLOWER_REBUILDS else ""))
+        + (f"; known close: {CLOSE_REBUILDS[app]}" if app in CLOSE_REBUILDS else ""))
 
 
 # -- 3b. dev tools (last: the dependency part of the plan moves them out) ---------------------

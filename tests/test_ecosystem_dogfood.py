@@ -67,7 +67,8 @@ def test_the_dockerfile_is_exactly_what_migrate_writes(tmp_path: Path) -> None:
 def test_the_dockerfile_has_the_pattern_of_the_brief() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert text.startswith("# syntax=docker/dockerfile:1\nFROM python:3.12-slim AS dockvenv-builder\n")
-    for line in ("RUN python3 -m pip install --no-cache-dir uv==0.13.9", ("RUN --mount=type=cache,target=/root/.cache/uv \\\n"
+    for line in ("RUN python3 -m pip install --no-cache-dir uv==0.13.9", ("RUN --mount=type=bind,target=/src,rw \\\n"
+                  "    --mount=type=cache,target=/root/.cache/uv \\\n"
                   "    uv build --wheel --out-dir /dist"),
                  ("RUN --mount=from=dockvenv-builder,source=/dist,target=/wheels \\\n"
                   "    python3 -m pip install --no-cache-dir /wheels/*.whl"),

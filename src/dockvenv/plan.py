@@ -203,7 +203,58 @@ def build_spec(project: Project, context: str, df: Dockerfile, report: Dependenc
                           if posixpath.normpath(posixpath.dirname(d.path) or ".")
                           == posixpath.normpath(prefix or ".")})) if lock in ("uv", "poetry") else ()
     return BuildSpec(subdirs=folders, lock=lock, vcs_version=vcs, packageable=packageable,
-                     project_paths=frozenset(i.image_path for i in found), prune=moved)
+                     project_paths=frozenset(i.image_path for i in found), prune=moved,
+                     lock_inputs=_lock_inputs(project, context, df.path, folders[-1], lock, data, bool(moved)))
+
+
+def _lock_inputs(project: Project, context: str, dockerfile: str, folder: str, lock: str | None,
+                 data: dict, relock: bool) -> tuple[str, ...]:
+    """The files the lock export reads, so that it runs again only when one of them changes.
+
+    Empty when the export may read more: a uv workspace, or path dependencies (their own
+    pyproject.toml files).  ``poetry check`` also insists that the declared README exists.
+    A file the context leaves out cannot be mounted: a README is then not mounted, and
+    without the lock or pyproject.toml the export keeps the whole context, as it was.
+    """
+    from dockvenv.dockerignore import for_dockerfile, ignored
+
+    needed, optional = _export_reads(project, context, folder, lock, data, relock)
+    rules = for_dockerfile(project.text, dockerfile, context)
+    if not needed or any(ignored(rules, f) for f in needed):
+        return ()
+    return needed + tuple(f for f in optional if not ignored(rules, f))
+
+
+def _export_reads(project: Project, context: str, folder: str, lock: str | None,
+                  data: dict, relock: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(files the export needs, files it reads when they exist), relative to the context."""
+    tool = data.get("tool", {})
+    if lock == "uv":
+        uv = tool.get("uv", {})
+        if "workspace" in uv or any(isinstance(s, dict) and {"path", "workspace"} & s.keys()
+                                    for s in uv.get("sources", {}).values()):
+            return (), ()
+        return (_join(folder, "pyproject.toml"), _join(folder, "uv.lock")), ()
+    if lock == "poetry":
+        poetry = tool.get("poetry", {})
+        tables = [poetry.get("dependencies", {}), *(g.get("dependencies", {}) for g in poetry.get("group", {}).values())]
+        if any(isinstance(d, dict) and "path" in d for t in tables for d in t.values()):
+            return (), ()
+        readmes = [_join(folder, r) for r in _readmes(data)] if relock else []
+        return ((_join(folder, "pyproject.toml"), _join(folder, "poetry.lock")),
+                tuple(r for r in readmes if project.exists(_join(context, r))))
+    if lock and lock.startswith("requirements:"):
+        return (lock.split(":", 1)[1],), ()
+    return (), ()
+
+
+def _readmes(data: dict) -> list[str]:
+    readme = data.get("tool", {}).get("poetry", {}).get("readme") or data.get("project", {}).get("readme")
+    if isinstance(readme, dict):
+        readme = readme.get("file")
+    if isinstance(readme, str):
+        return [readme]
+    return [r for r in readme or () if isinstance(r, str)]
 
 
 def _join(a: str, b: str) -> str:

@@ -45,6 +45,8 @@ class BuildSpec:
     packageable: bool = True
     project_paths: frozenset[str] = frozenset()  # where the original put those projects in the image
     prune: tuple[str, ...] = ()  # dev tools moved out of the dependencies but still in the uv.lock
+    # the context files the lock export reads; empty: it needs the whole context (a workspace, path sources)
+    lock_inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
