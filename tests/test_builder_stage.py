@@ -136,3 +136,39 @@ def test_a_lock_the_context_leaves_out_is_exported_as_before(tmp_path: Path) -> 
         "pyproject.toml": PEP621.format(extra=""), "uv.lock": "version = 1\n", ".dockerignore": "uv.lock\n",
         "Dockerfile": VENV + "COPY . .\nRUN uv sync --frozen --no-dev\n"})
     assert "uv export --frozen" in command(build)
+
+
+def wheel_install(tmp_path: Path, base: str, pyproject_extra: str = "", lock: bool = True) -> Instruction:
+    files = {"pyproject.toml": PEP621.format(extra="") + pyproject_extra,
+             "Dockerfile": VENV.replace("python:3.12-slim", base) + "COPY . .\nRUN pip install .\n"}
+    if lock:
+        files["uv.lock"] = "version = 1\n"
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    (tmp_path / "app").mkdir(exist_ok=True)
+    assert main(["migrate", "--yes", "--uv-version", "0.13.9", str(tmp_path)]) == 0
+    runtime = parse((tmp_path / "Dockerfile").read_text(), "Dockerfile").stages[-1]
+    return [i for i in runtime.instructions if i.cmd == "RUN" and "target=/wheels" in " ".join(i.flags)][-1]
+
+
+def test_the_wheel_after_a_lock_is_installed_by_the_builders_uv_on_an_official_python(tmp_path: Path) -> None:
+    ins = wheel_install(tmp_path, "python:3.12-slim")
+    assert mounts(ins) == ["from=dockvenv-builder,source=/dist,target=/wheels",
+                           "from=dockvenv-builder,source=/usr/local/bin/uv,target=/usr/local/bin/uv",
+                           "type=tmpfs,target=/tmp"]  # uv's lock file goes to the tmpfs, not into the layer
+    assert command(ins) == "uv pip install --system --no-cache --no-deps --compile-bytecode /wheels/*.whl"
+
+
+def test_uv_from_its_image_is_mounted_from_bin(tmp_path: Path) -> None:
+    ins = wheel_install(tmp_path, "python:3.12-slim", '\n[tool.dockvenv]\nuv-source = "image"\n')
+    assert "from=dockvenv-builder,source=/bin/uv,target=/usr/local/bin/uv" in mounts(ins)
+
+
+@pytest.mark.parametrize(("base", "lock"), [
+    ("ghcr.io/acme/python-base:3.12", True),  # where its pip puts uv is not known
+    ("python:3.12-slim", False),  # the wheel's dependencies come from the index: pip and its configuration
+], ids=["custom-base", "no-lock"])
+def test_pip_installs_the_wheel_elsewhere(tmp_path: Path, base: str, lock: bool) -> None:
+    ins = wheel_install(tmp_path, base, lock=lock)
+    assert mounts(ins) == ["from=dockvenv-builder,source=/dist,target=/wheels"]
+    assert command(ins).startswith("python3 -m pip install --no-cache-dir")

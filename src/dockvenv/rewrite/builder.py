@@ -7,7 +7,9 @@ code change does not export it again, then builds the wheel from the context mou
 layer that holds the source tree.
 The runtime stage installs the exported set, then the wheel, each from a
 ``RUN --mount=from=dockvenv-builder`` (as root when the stage had switched user), and
-copies the files its ``CMD``/``ENTRYPOINT`` names that the wheel does not carry.
+copies the files its ``CMD``/``ENTRYPOINT`` names that the wheel does not carry.  pip
+installs whatever reads an index; the wheel after a locked set (``--no-deps``) is
+installed by the builder's uv, mounted for that step, where the runtime base can run it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from dockvenv.rewrite.decisions import State
 from dockvenv.rewrite.words import quote, root_base
 
 BUILDER = "dockvenv-builder"
-# Bases whose pip puts uv in /usr/local/bin: the official python images (Python built into
-# /usr/local) and Debian/Ubuntu, whose pip installs there when run as root.
-_PIP_SCRIPTS_IN_USR_LOCAL = re.compile(r"(?:(?:docker\.io/)?library/)?(?:python|debian|ubuntu)(?::|@|$)", re.I)
+# The official python images: Python is built into /usr/local, so pip puts uv in /usr/local/bin.
+_OFFICIAL_PYTHON = re.compile(r"(?:(?:docker\.io/)?library/)?python(?::|@|$)", re.I)
 
 
 class BuilderStage(State):
@@ -42,8 +43,7 @@ class BuilderStage(State):
         if self.opts.uv_source == "image":
             return "/bin/uv"  # a static binary
         base, whose = self._builder_base()
-        known = _PIP_SCRIPTS_IN_USR_LOCAL.match(self._expanded(base))
-        return "/usr/local/bin/uv" if whose == "own" and known else None
+        return "/usr/local/bin/uv" if whose == "own" and _OFFICIAL_PYTHON.match(self._expanded(base)) else None
 
     def _builder_text(self) -> str:
         nl, o, spec = self.nl, self.opts, self.spec
@@ -75,8 +75,8 @@ class BuilderStage(State):
         steps = [f"{env}uv build --wheel --out-dir /dist{'' if d in ('.', '') else ' ' + d}" for d in spec.subdirs]
         # the context is mounted, not copied: no layer holds the source tree (rw: backends write build/)
         # and the build backend is downloaded once, not on every code change
-        lines.append(self._mounted_run(["--mount=type=bind,target=/src,rw", "--mount=type=cache,target=/root/.cache/uv"],
-                               steps + export))
+        lines.append(self._mounted_run(
+            ["--mount=type=bind,target=/src,rw", "--mount=type=cache,target=/root/.cache/uv"], steps + export))
         return nl.join(lines) + nl
 
     def _export_steps(self, cd: str) -> list[str]:
